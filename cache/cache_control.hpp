@@ -1,0 +1,77 @@
+// Pure parsing of the header fields that caching depends on (RFC 9111 §5, RFC 9110 §5.6).
+#pragma once
+
+#include "cache/entry.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cacheproxy::cache {
+
+// Response Cache-Control directives (RFC 9111 §5.2.2). Names are case-insensitive; a
+// delta-seconds value that is malformed makes the directive count as present with 0
+// (RFC 9111 §1.2.2 and §4.2.1: treat invalid freshness information as stale).
+struct ResponseCacheControl {
+  bool no_store = false;
+  bool no_cache = false;          // unqualified no-cache: always revalidate
+  bool private_ = false;          // unqualified private: a shared cache must not store
+  bool public_ = false;
+  bool must_revalidate = false;
+  bool proxy_revalidate = false;
+  bool no_transform = false;
+  bool immutable = false;
+  bool must_understand = false;
+  std::optional<Seconds> max_age;
+  std::optional<Seconds> s_maxage;
+  // Qualified forms, field names lower-cased. no-cache="a, b" (RFC 9111 §5.2.2.4): the named
+  // fields must not be sent without revalidation. private="a" (RFC 9111 §5.2.2.7): a shared
+  // cache must not store the named fields. The qualified forms leave no_cache / private_ false.
+  std::vector<std::string> no_cache_fields;
+  std::vector<std::string> private_fields;
+};
+
+// Request Cache-Control directives (RFC 9111 §5.2.1), plus Pragma: no-cache when the
+// request carries no Cache-Control (RFC 9111 §5.4).
+struct RequestCacheControl {
+  bool no_cache = false;
+  bool no_store = false;
+  bool only_if_cached = false;
+  std::optional<Seconds> max_age;
+  std::optional<Seconds> max_stale;  // present without a value: any staleness (Seconds::max())
+  std::optional<Seconds> min_fresh;
+};
+
+ResponseCacheControl parse_response_cache_control(const http::fields& headers);
+RequestCacheControl parse_request_cache_control(const http::fields& headers);
+
+// Parses an HTTP-date in any of the three formats of RFC 9110 §5.6.7. nullopt if invalid.
+std::optional<TimePoint> parse_http_date(std::string_view text);
+// Formats an IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(TimePoint t);
+
+// Parses delta-seconds (RFC 9111 §1.2.2): digits only; values too large saturate at 2^31.
+std::optional<Seconds> parse_delta_seconds(std::string_view text);
+
+// --- Field-value helpers shared by cache/ ---------------------------------------------
+
+// The lines of one field, usable in a range-for (Beast's equal_range returns a pair).
+struct FieldLines {
+  http::fields::const_iterator first;
+  http::fields::const_iterator last;
+  http::fields::const_iterator begin() const { return first; }
+  http::fields::const_iterator end() const { return last; }
+};
+FieldLines field_lines(const http::fields& fields, std::string_view name);
+
+// Splits one list-based field value (RFC 9110 §5.6.1) at commas that are not inside a
+// quoted-string; elements are trimmed of whitespace and empty elements dropped. The views
+// point into `value`.
+std::vector<std::string_view> split_list(std::string_view value);
+
+// All lines of field `name` as one list (RFC 9110 §5.3): elements trimmed and joined with
+// ", ". nullopt when the field is absent, so an absent field differs from an empty one.
+std::optional<std::string> combined_field_value(const http::fields& fields, std::string_view name);
+
+}  // namespace cacheproxy::cache

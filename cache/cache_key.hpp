@@ -1,0 +1,16 @@
+// Cache keys: the normalized absolute URL of a request (RFC 9111 §2).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cacheproxy::cache {
+
+// Normalizes an absolute http(s) URL into the primary cache key: scheme and host
+// lower-cased, default port dropped, percent-encoding normalized (unreserved characters
+// decoded, hex digits upper-cased), dot segments removed, empty path made "/", fragment
+// dropped. Returns nullopt if url is not an absolute http or https URL with a host.
+std::optional<std::string> normalize_cache_key(std::string_view url);
+
+}  // namespace cacheproxy::cache

@@ -1,0 +1,194 @@
+#include "cache/entry_codec.hpp"
+
+#include <array>
+#include <chrono>
+#include <limits>
+
+namespace cacheproxy::cache {
+namespace {
+
+constexpr unsigned char kMagic = 0xCE;
+constexpr unsigned char kVersion = 1;
+constexpr std::size_t kChecksumBytes = 4;
+// http::fields stores name and value lengths (plus two bytes) in 16 bits and throws
+// std::length_error beyond that; the decoder refuses such lengths instead.
+constexpr std::size_t kMaxFieldPart = std::numeric_limits<std::uint16_t>::max() - 2;
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr auto kCrcTable = make_crc_table();
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_fixed(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+void put_bytes(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+void put_fields(std::string& out, const http::fields& fields) {
+  std::uint64_t count = 0;
+  for (auto it = fields.begin(); it != fields.end(); ++it) ++count;
+  put_varint(out, count);
+  for (const auto& f : fields) {
+    put_bytes(out, f.name_string());
+    put_bytes(out, f.value());
+  }
+}
+
+std::int64_t to_micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// Reads from a bounded buffer; every getter returns false instead of reading past the end.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+
+  bool done() const { return pos_ == data_.size(); }
+  std::size_t remaining() const { return data_.size() - pos_; }
+
+  bool get_byte(unsigned char* b) {
+    if (pos_ >= data_.size()) return false;
+    *b = static_cast<unsigned char>(data_[pos_++]);
+    return true;
+  }
+
+  // Only the minimal encoding of each value is accepted, so every record has one spelling.
+  bool get_varint(std::uint64_t* v) {
+    std::uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      unsigned char b;
+      if (!get_byte(&b)) return false;
+      if (shift == 63 && b > 1) return false;  // would overflow 64 bits
+      result |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        if (b == 0 && shift > 0) return false;  // non-minimal
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool get_fixed(int bytes, std::uint64_t* v) {
+    if (remaining() < static_cast<std::size_t>(bytes)) return false;
+    std::uint64_t result = 0;
+    for (int i = 0; i < bytes; ++i)
+      result |= static_cast<std::uint64_t>(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
+    pos_ += bytes;
+    *v = result;
+    return true;
+  }
+
+  bool get_bytes(std::size_t max_size, std::string_view* s) {
+    std::uint64_t n;
+    if (!get_varint(&n) || n > max_size || n > remaining()) return false;
+    *s = data_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
+
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+bool get_fields(Reader& in, http::fields* fields) {
+  std::uint64_t count;
+  if (!in.get_varint(&count)) return false;
+  // Each field takes at least two bytes (two zero lengths): bounds the loop up front.
+  if (count > in.remaining() / 2) return false;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string_view name, value;
+    if (!in.get_bytes(kMaxFieldPart, &name) || !in.get_bytes(kMaxFieldPart, &value)) return false;
+    // http::fields trims optional whitespace from values; a value it would change was not
+    // written by encode_entry_meta.
+    if (!value.empty() && (is_ows(value.front()) || is_ows(value.back()))) return false;
+    fields->insert(name, value);
+  }
+  return true;
+}
+
+bool get_time(Reader& in, TimePoint* t) {
+  using std::chrono::microseconds;
+  std::uint64_t raw;
+  if (!in.get_fixed(8, &raw)) return false;
+  const auto us = static_cast<std::int64_t>(raw);
+  // Refuse times Clock::duration cannot hold rather than overflow converting them.
+  constexpr auto kMax = std::chrono::duration_cast<microseconds>(Clock::duration::max()).count();
+  constexpr auto kMin = std::chrono::duration_cast<microseconds>(Clock::duration::min()).count();
+  if (us > kMax || us < kMin) return false;
+  *t = TimePoint(std::chrono::duration_cast<Clock::duration>(microseconds(us)));
+  return true;
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::string_view data) {
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (char ch : data) c = kCrcTable[(c ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string encode_entry_meta(const EntryMeta& meta) {
+  std::string out;
+  out.push_back(static_cast<char>(kMagic));
+  out.push_back(static_cast<char>(kVersion));
+  put_varint(out, meta.status);
+  put_fields(out, meta.headers);
+  put_fields(out, meta.vary_request_headers);
+  put_fixed(out, static_cast<std::uint64_t>(to_micros(meta.request_time)), 8);
+  put_fixed(out, static_cast<std::uint64_t>(to_micros(meta.response_time)), 8);
+  put_varint(out, meta.body_size);
+  put_varint(out, meta.body_id);
+  put_fixed(out, crc32(out), kChecksumBytes);
+  return out;
+}
+
+std::optional<EntryMeta> decode_entry_meta(std::string_view data) {
+  if (data.size() < 2 + kChecksumBytes) return std::nullopt;
+  const std::string_view body = data.substr(0, data.size() - kChecksumBytes);
+  Reader tail(data.substr(body.size()));
+  std::uint64_t stored_crc;
+  if (!tail.get_fixed(kChecksumBytes, &stored_crc) || stored_crc != crc32(body))
+    return std::nullopt;
+
+  Reader in(body);
+  unsigned char magic, version;
+  if (!in.get_byte(&magic) || magic != kMagic) return std::nullopt;
+  if (!in.get_byte(&version) || version != kVersion) return std::nullopt;
+
+  EntryMeta meta;
+  std::uint64_t status;
+  if (!in.get_varint(&status) || status > std::numeric_limits<unsigned>::max()) return std::nullopt;
+  meta.status = static_cast<unsigned>(status);
+  if (!get_fields(in, &meta.headers)) return std::nullopt;
+  if (!get_fields(in, &meta.vary_request_headers)) return std::nullopt;
+  if (!get_time(in, &meta.request_time)) return std::nullopt;
+  if (!get_time(in, &meta.response_time)) return std::nullopt;
+  if (!in.get_varint(&meta.body_size)) return std::nullopt;
+  if (!in.get_varint(&meta.body_id)) return std::nullopt;
+  if (!in.done()) return std::nullopt;  // trailing bytes inside the checksummed part
+  return meta;
+}
+
+}  // namespace cacheproxy::cache

@@ -1,0 +1,39 @@
+// The on-disk encoding of EntryMeta: a versioned, checksummed binary record.
+//
+// Layout (version 1), all integers unsigned LEB128 varints unless noted:
+//   magic 0xCE, version 0x01
+//   status
+//   header count, then per field: name length, name, value length, value
+//   vary request header count, then the same per field
+//   request_time, response_time: 8 bytes each, little-endian two's complement
+//                                microseconds since the Unix epoch
+//   body_size, body_id
+//   CRC-32 (IEEE 802.3) of every preceding byte: 4 bytes, little-endian
+//
+// Field order and duplicates are kept exactly as http::fields iterates them. Times are
+// truncated to microseconds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cache/entry.hpp"
+
+namespace cacheproxy::cache {
+
+// Returns the encoding of meta. decode_entry_meta(encode_entry_meta(m)) equals m with its
+// times truncated to microseconds.
+std::string encode_entry_meta(const EntryMeta& meta);
+
+// Returns the decoded metadata, or nullopt if data is not exactly one well-formed record:
+// wrong magic or version, truncated, trailing bytes, bad checksum, non-minimal varints,
+// lengths or times out of range, or field values http::fields would alter (surrounding
+// spaces or tabs). Never throws on any input and never reads outside data.
+std::optional<EntryMeta> decode_entry_meta(std::string_view data);
+
+// CRC-32 (IEEE 802.3, the zlib polynomial) of data. crc32("123456789") == 0xCBF43926.
+std::uint32_t crc32(std::string_view data);
+
+}  // namespace cacheproxy::cache

@@ -1,0 +1,652 @@
+// The LevelDB Store. Key layout: leveldb_layout.hpp.
+//
+// An entry is visible once its meta is; commit writes meta, last chunk and use record, deletes
+// the previous body and the insert's i/ record in one WriteBatch. An insert that dies before
+// committing leaves its i/ record, by which the next open finds and deletes its chunks
+// without reading every body in the store.
+#include "cache/leveldb_store.hpp"
+
+#include <fmt/format.h>
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+#include <leveldb/options.h>
+#include <leveldb/write_batch.h>
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/entry_codec.hpp"
+#include "cache/leveldb_layout.hpp"
+#include "cache/lru_index.hpp"
+
+namespace cacheproxy::cache {
+namespace {
+
+using namespace leveldb_layout;
+
+// Body ids are reserved on disk this many at a time, so an id is never handed out twice,
+// even across a crash, at the cost of one small write per this many inserts.
+constexpr std::uint64_t kBodyIdReserve = 4096;
+// Uses recorded by lookup() and touch() are written in batches of this many (and on close):
+// a crash loses at most this much recency, never an entry.
+constexpr std::size_t kUseFlushCount = 64;
+// Chunk sizes above this are refused (LevelDB values are read whole).
+constexpr std::uint64_t kMaxChunkBytes = 1u << 30;
+// Deletions at open are written in batches of this many.
+constexpr int kOpenBatchOps = 1024;
+
+leveldb::Slice to_slice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view to_view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+leveldb::ReadOptions checked_reads() {
+  leveldb::ReadOptions ro;
+  ro.verify_checksums = true;
+  return ro;
+}
+
+// Collects deletions during open and writes them in bounded batches.
+class OpenDeleter {
+ public:
+  explicit OpenDeleter(leveldb::DB* db) : db_(db) {}
+  void remove(std::string_view key) {
+    batch_.Delete(to_slice(key));
+    if (++ops_ >= kOpenBatchOps) flush();
+  }
+  void flush() {
+    if (ops_ == 0 || !status_.ok()) return;
+    status_ = db_->Write(leveldb::WriteOptions(), &batch_);
+    batch_.Clear();
+    ops_ = 0;
+  }
+  const leveldb::Status& status() const { return status_; }
+
+ private:
+  leveldb::DB* db_;
+  leveldb::WriteBatch batch_;
+  int ops_ = 0;
+  leveldb::Status status_;
+};
+
+// Calls fn(record key, value) for every record whose key starts with prefix, in key order,
+// verifying checksums. Returns the scan's status.
+template <class Fn>
+leveldb::Status scan_prefix(leveldb::DB* db, std::string_view prefix, Fn&& fn) {
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(checked_reads()));
+  const leveldb::Slice p = to_slice(prefix);
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next())
+    fn(to_view(it->key()), to_view(it->value()));
+  return it->status();
+}
+
+// Deletes every key that starts with prefix and is exactly prefix + suffix_bytes long: the
+// chunks of one body (suffix 4) or of all bodies of one key (suffix 12). Only for open, where
+// no insert runs concurrently; it reads what it deletes.
+leveldb::Status delete_chunks_by_scan(leveldb::DB* db, std::string_view prefix,
+                                      std::size_t suffix_bytes, OpenDeleter& del) {
+  return scan_prefix(db, prefix, [&](std::string_view record, std::string_view) {
+    if (record.size() == prefix.size() + suffix_bytes) del.remove(record);
+  });
+}
+
+// All the state behind one open store. Shared by the Store handle and its live inserts, so
+// an insert that outlives the handle still has a database to write to and clean up in.
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  Engine(const LevelDbStoreOptions& options, std::unique_ptr<EvictionPolicy> index)
+      : budget_bytes_(options.budget_bytes), index_(std::move(index)) {}
+  ~Engine();
+
+  bool open(const LevelDbStoreOptions& options, std::string* error);
+
+  std::optional<EntryMeta> lookup(std::string_view key);
+  std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
+                                       std::uint64_t offset, std::size_t max_bytes);
+  std::unique_ptr<Insert> begin_insert(std::string key);
+  bool update_meta(std::string_view key, const EntryMeta& meta);
+  void touch(std::string_view key);
+  void erase(std::string_view key);
+  StoreUsage usage() const;
+  StoreCounters counters() const;
+
+  // For inserts. Writes one full chunk, with the insert's i/ record along with the first.
+  bool write_chunk(std::string_view key, std::uint64_t body_id, std::uint32_t index,
+                   std::string_view data);
+  // Makes the entry visible. last_chunk is the unwritten tail (possibly empty) of the body.
+  bool commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
+                     std::string_view last_chunk, std::uint32_t written_chunks);
+  // Deletes the chunks an uncommitted insert wrote, and its i/ record.
+  void discard_insert(std::string_view key, std::uint64_t body_id, std::uint32_t written_chunks);
+
+  std::size_t chunk_bytes() const { return chunk_bytes_; }
+  std::uint64_t budget_bytes() const { return budget_bytes_; }
+
+ private:
+  bool load_format(const LevelDbStoreOptions& options, std::string* error);
+  // Reads the 8-byte record name into *value, first writing initial if there is none.
+  leveldb::Status read_or_init(std::string_view name, std::uint64_t initial, std::uint64_t* value);
+  bool rebuild(std::string* error);
+  std::uint64_t allocate_body_id();
+
+  // Adds to batch the deletion of every chunk of entry's body.
+  void delete_body(leveldb::WriteBatch& batch, std::string_view key,
+                   const EvictionEntry& entry) const;
+  // Deletes every record of key and forgets it. Returns false if the write failed.
+  bool erase_locked(std::string_view key);
+  // Erase key, counting it in corrupt_erased, if its meta record is still undecodable or
+  // unreadable / if its current body is still body_id, in which a chunk was found damaged.
+  void erase_corrupt_meta(std::string_view key);
+  void erase_corrupt_body(std::string_view key, std::uint64_t body_id);
+  void record_use_locked(std::string_view key);
+  void flush_uses_locked();
+  // Evicts least valuable entries until usage is within the budget.
+  void evict_locked();
+
+  const std::uint64_t budget_bytes_;
+  std::size_t chunk_bytes_ = 0;  // set by open(), then constant
+
+  // The block cache must outlive the database that uses it: declared first, destroyed last.
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<leveldb::DB> db_;
+
+  mutable std::mutex mutex_;
+  // Everything below is guarded by mutex_. Multi-key writes are made while holding it, so
+  // the index and the database change together; body reads and chunk writes are not.
+  std::unique_ptr<EvictionPolicy> index_;
+  std::unordered_map<std::string, std::uint64_t> pending_uses_;  // key -> use sequence
+  std::uint64_t next_use_ = 1;
+  std::uint64_t next_body_id_ = 1;
+  std::uint64_t body_id_limit_ = 1;
+  StoreCounters counters_;
+};
+
+class LevelDbInsert final : public Insert {
+ public:
+  LevelDbInsert(std::shared_ptr<Engine> engine, std::string key, std::uint64_t body_id)
+      : engine_(std::move(engine)), key_(std::move(key)), body_id_(body_id) {}
+  ~LevelDbInsert() override { abort(); }
+
+  bool append(std::string_view data) override {
+    if (done_) return false;
+    appended_ += data.size();
+    // A body larger than the whole budget could never be committed: stop writing it now.
+    if (appended_ > engine_->budget_bytes()) {
+      abort();
+      return false;
+    }
+    const std::size_t chunk_bytes = engine_->chunk_bytes();
+    while (!data.empty()) {
+      const std::size_t n = std::min(data.size(), chunk_bytes - buffer_.size());
+      buffer_.append(data.substr(0, n));
+      data.remove_prefix(n);
+      if (buffer_.size() == chunk_bytes) {
+        // Chunk indexes are 4 bytes in the key layout.
+        if (written_chunks_ == std::numeric_limits<std::uint32_t>::max() ||
+            !engine_->write_chunk(key_, body_id_, written_chunks_, buffer_)) {
+          abort();
+          return false;
+        }
+        ++written_chunks_;
+        buffer_.clear();
+      }
+    }
+    return true;
+  }
+
+  bool commit(EntryMeta meta) override {
+    if (done_) return false;
+    if (meta.body_size != appended_ ||
+        !engine_->commit_insert(key_, body_id_, std::move(meta), buffer_, written_chunks_)) {
+      abort();
+      return false;
+    }
+    done_ = true;
+    buffer_.clear();
+    return true;
+  }
+
+  void abort() override {
+    if (done_) return;
+    done_ = true;
+    buffer_.clear();
+    engine_->discard_insert(key_, body_id_, written_chunks_);
+  }
+
+  void abandon() { done_ = true; }
+
+ private:
+  std::shared_ptr<Engine> engine_;
+  const std::string key_;
+  const std::uint64_t body_id_;
+  std::string buffer_;  // the chunk being filled; never reaches chunk_bytes between calls
+  std::uint32_t written_chunks_ = 0;
+  std::uint64_t appended_ = 0;
+  bool done_ = false;  // committed, aborted, failed or abandoned
+};
+
+// The Store handed out: forwards to the shared engine.
+class LevelDbStore final : public Store {
+ public:
+  explicit LevelDbStore(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
+
+  std::optional<EntryMeta> lookup(std::string_view key) override { return engine_->lookup(key); }
+  std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
+                                       std::uint64_t offset, std::size_t max_bytes) override {
+    return engine_->read_body(key, meta, offset, max_bytes);
+  }
+  std::unique_ptr<Insert> begin_insert(std::string key) override {
+    return engine_->begin_insert(std::move(key));
+  }
+  bool update_meta(std::string_view key, const EntryMeta& meta) override {
+    return engine_->update_meta(key, meta);
+  }
+  void touch(std::string_view key) override { engine_->touch(key); }
+  void erase(std::string_view key) override { engine_->erase(key); }
+  StoreUsage usage() const override { return engine_->usage(); }
+  StoreCounters counters() const override { return engine_->counters(); }
+
+ private:
+  std::shared_ptr<Engine> engine_;
+};
+
+// ---- Engine: open and rebuild ----
+
+Engine::~Engine() {
+  if (!db_) return;
+  std::lock_guard lock(mutex_);
+  flush_uses_locked();
+}
+
+bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
+  block_cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
+  leveldb::Options lo;
+  lo.create_if_missing = true;
+  lo.paranoid_checks = true;
+  lo.block_cache = block_cache_.get();
+  leveldb::DB* db = nullptr;
+  const leveldb::Status s = leveldb::DB::Open(lo, options.directory, &db);
+  if (!s.ok()) {
+    *error = fmt::format("cannot open cache store {}: {}", options.directory, s.ToString());
+    return false;
+  }
+  db_.reset(db);
+  return load_format(options, error) && rebuild(error);
+}
+
+bool Engine::load_format(const LevelDbStoreOptions& options, std::string* error) {
+  std::uint64_t chunk_bytes = 0;
+  leveldb::Status s = read_or_init(kChunkBytesKey, options.chunk_bytes, &chunk_bytes);
+  if (s.ok() && (chunk_bytes == 0 || chunk_bytes > kMaxChunkBytes))
+    s = leveldb::Status::Corruption("chunk size record out of range");
+  if (s.ok()) s = read_or_init(kBodyIdLimitKey, 1, &body_id_limit_);
+  if (s.ok() && body_id_limit_ == 0) s = leveldb::Status::Corruption("body id record is 0");
+  if (!s.ok()) {
+    *error = fmt::format("cache store {}: {}", options.directory, s.ToString());
+    return false;
+  }
+  chunk_bytes_ = static_cast<std::size_t>(chunk_bytes);
+  next_body_id_ = body_id_limit_;
+  return true;
+}
+
+leveldb::Status Engine::read_or_init(std::string_view name, std::uint64_t initial,
+                                     std::uint64_t* value) {
+  std::string raw;
+  const leveldb::Status s = db_->Get(checked_reads(), to_slice(name), &raw);
+  if (s.IsNotFound()) {
+    *value = initial;
+    return db_->Put(leveldb::WriteOptions(), to_slice(name), fixed64(initial));
+  }
+  if (s.ok() && !get_big_endian64(raw, value)) return leveldb::Status::Corruption(to_slice(name));
+  return s;
+}
+
+bool Engine::rebuild(std::string* error) {
+  struct Loaded {
+    std::string key;
+    EvictionEntry entry;
+    std::uint64_t last_use = 0;
+  };
+  std::unordered_map<std::string, Loaded> loaded;
+  std::vector<std::string> corrupt;
+  OpenDeleter del(db_.get());
+  std::uint64_t max_body_id = 0;
+  std::uint64_t max_use = 0;
+  leveldb::DB* db = db_.get();
+
+  // Metas: the entries. One that does not decode is erased, its chunks with it below.
+  leveldb::Status s =
+      scan_prefix(db, kMetaPrefix, [&](std::string_view record, std::string_view value) {
+        std::string key(record.substr(kMetaPrefix.size()));
+        const std::optional<EntryMeta> meta = decode_entry_meta(value);
+        if (!meta || meta->body_id == 0) {
+          del.remove(record);
+          corrupt.push_back(std::move(key));
+          ++counters_.corrupt_erased;
+          return;
+        }
+        max_body_id = std::max(max_body_id, meta->body_id);
+        const std::uint64_t charged =
+            charged_bytes(key.size(), meta->body_size, value.size(), chunk_bytes_);
+        loaded.emplace(key, Loaded{key, {charged, meta->body_id, meta->body_size}, 0});
+      });
+
+  // Use records: recency. One without an entry is left over from a corrupt meta.
+  if (s.ok())
+    s = scan_prefix(db, kUsePrefix, [&](std::string_view record, std::string_view value) {
+      auto found = loaded.find(std::string(record.substr(kUsePrefix.size())));
+      if (found == loaded.end() || !get_big_endian64(value, &found->second.last_use)) {
+        del.remove(record);
+        return;
+      }
+      max_use = std::max(max_use, found->second.last_use);
+    });
+
+  // Intents: inserts that never committed. Their chunks go, unless a meta claims the body.
+  leveldb::Status chunks_status;
+  if (s.ok())
+    s = scan_prefix(db, kIntentPrefix, [&](std::string_view record, std::string_view key) {
+      del.remove(record);
+      std::uint64_t body_id = 0;
+      if (!get_big_endian64(record.substr(kIntentPrefix.size()), &body_id)) return;
+      max_body_id = std::max(max_body_id, body_id);
+      auto found = loaded.find(std::string(key));
+      if (found != loaded.end() && found->second.entry.body_id == body_id) return;
+      if (chunks_status.ok())
+        chunks_status = delete_chunks_by_scan(db, body_prefix(key, body_id), 4, del);
+    });
+  if (s.ok()) s = chunks_status;
+
+  // The body id of a corrupt meta is unknown: every body of its key goes.
+  for (const std::string& key : corrupt) {
+    if (s.ok()) s = delete_chunks_by_scan(db, key_bodies_prefix(key), 12, del);
+  }
+  del.flush();
+  if (s.ok()) s = del.status();
+  if (!s.ok()) {
+    *error = fmt::format("cannot load cache store: {}", s.ToString());
+    return false;
+  }
+
+  // Insert least recently used first, so the index ends in the order of last use.
+  std::vector<const Loaded*> order;
+  order.reserve(loaded.size());
+  for (const auto& [key, l] : loaded) order.push_back(&l);
+  std::sort(order.begin(), order.end(), [](const Loaded* a, const Loaded* b) {
+    return a->last_use != b->last_use ? a->last_use < b->last_use : a->key < b->key;
+  });
+  std::lock_guard lock(mutex_);
+  for (const Loaded* l : order) index_->insert(l->key, l->entry);
+  next_use_ = max_use + 1;
+  next_body_id_ = std::max(next_body_id_, max_body_id + 1);
+  evict_locked();  // the budget may have shrunk since the last run
+  return true;
+}
+
+std::uint64_t Engine::allocate_body_id() {
+  std::lock_guard lock(mutex_);
+  if (next_body_id_ >= body_id_limit_) {
+    // Written before any chunk of the new ids; LevelDB applies writes in order, so no crash
+    // can keep a chunk of an id whose reservation it lost. A failed write only means the
+    // reservation is retried on the next insert; the chunk writes would fail as well.
+    const std::uint64_t limit = next_body_id_ + kBodyIdReserve;
+    if (db_->Put(leveldb::WriteOptions(), to_slice(kBodyIdLimitKey), fixed64(limit)).ok())
+      body_id_limit_ = limit;
+  }
+  return next_body_id_++;
+}
+
+// ---- Engine: reads ----
+
+std::optional<EntryMeta> Engine::lookup(std::string_view key) {
+  std::string value;
+  const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  std::optional<EntryMeta> meta;
+  if (s.ok()) meta = decode_entry_meta(value);
+  if (!meta) {
+    erase_corrupt_meta(key);
+    return std::nullopt;
+  }
+  std::lock_guard lock(mutex_);
+  record_use_locked(key);
+  return meta;
+}
+
+std::optional<std::string> Engine::read_body(std::string_view key, const EntryMeta& meta,
+                                             std::uint64_t offset, std::size_t max_bytes) {
+  if (offset > meta.body_size) return std::nullopt;
+  // The snapshot is taken before the index is checked: if the body is still current after
+  // the snapshot, every chunk of it is in the snapshot (all are written before the commit
+  // that made meta visible), so a missing chunk is damage, not a race.
+  const leveldb::Snapshot* snapshot = db_->GetSnapshot();
+  struct Release {
+    leveldb::DB* db;
+    const leveldb::Snapshot* s;
+    ~Release() { db->ReleaseSnapshot(s); }
+  } release{db_.get(), snapshot};
+  {
+    std::lock_guard lock(mutex_);
+    const std::optional<EvictionEntry> e = index_->find(key);
+    if (!e || e->body_id != meta.body_id || e->body_size != meta.body_size) return std::nullopt;
+  }
+  const std::uint64_t end = offset + std::min<std::uint64_t>(max_bytes, meta.body_size - offset);
+  std::string out;
+  if (end == offset) return out;
+  out.reserve(end - offset);
+  leveldb::ReadOptions ro = checked_reads();
+  ro.snapshot = snapshot;
+  const std::uint64_t chunks = chunk_count(meta.body_size, chunk_bytes_);
+  std::string chunk;
+  for (std::uint64_t i = offset / chunk_bytes_; i * chunk_bytes_ < end; ++i) {
+    const std::uint64_t chunk_start = i * chunk_bytes_;
+    const std::uint64_t expected = i + 1 < chunks ? chunk_bytes_ : meta.body_size - chunk_start;
+    const leveldb::Status s = db_->Get(ro, to_slice(chunk_key(key, meta.body_id, i)), &chunk);
+    if (!s.ok() || chunk.size() != expected) {
+      erase_corrupt_body(key, meta.body_id);
+      return std::nullopt;
+    }
+    const std::uint64_t from = std::max(offset, chunk_start) - chunk_start;
+    const std::uint64_t to = std::min(end, chunk_start + expected) - chunk_start;
+    out.append(chunk, from, to - from);
+  }
+  return out;
+}
+
+// ---- Engine: inserts ----
+
+std::unique_ptr<Insert> Engine::begin_insert(std::string key) {
+  const std::uint64_t body_id = allocate_body_id();
+  return std::make_unique<LevelDbInsert>(shared_from_this(), std::move(key), body_id);
+}
+
+bool Engine::write_chunk(std::string_view key, std::uint64_t body_id, std::uint32_t index,
+                         std::string_view data) {
+  leveldb::WriteBatch batch;
+  if (index == 0) batch.Put(to_slice(intent_key(body_id)), to_slice(key));
+  batch.Put(to_slice(chunk_key(key, body_id, index)), to_slice(data));
+  return db_->Write(leveldb::WriteOptions(), &batch).ok();
+}
+
+bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
+                           std::string_view last_chunk, std::uint32_t written_chunks) {
+  meta.body_id = body_id;
+  const std::string encoded = encode_entry_meta(meta);
+  const EvictionEntry entry{charged_bytes(key.size(), meta.body_size, encoded.size(), chunk_bytes_),
+                            body_id, meta.body_size};
+  if (entry.charged_bytes > budget_bytes_) return false;
+
+  std::lock_guard lock(mutex_);
+  leveldb::WriteBatch batch;
+  if (!last_chunk.empty())
+    batch.Put(to_slice(chunk_key(key, body_id, written_chunks)), to_slice(last_chunk));
+  if (written_chunks > 0) batch.Delete(to_slice(intent_key(body_id)));
+  if (const std::optional<EvictionEntry> previous = index_->find(key))
+    delete_body(batch, key, *previous);
+  batch.Put(to_slice(meta_key(key)), encoded);
+  batch.Put(to_slice(use_key(key)), fixed64(next_use_++));
+  if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
+  pending_uses_.erase(key);
+  index_->insert(key, entry);
+  evict_locked();
+  return true;
+}
+
+void Engine::discard_insert(std::string_view key, std::uint64_t body_id,
+                            std::uint32_t written_chunks) {
+  if (written_chunks == 0) return;  // nothing reached the database
+  leveldb::WriteBatch batch;
+  for (std::uint32_t i = 0; i < written_chunks; ++i)
+    batch.Delete(to_slice(chunk_key(key, body_id, i)));
+  batch.Delete(to_slice(intent_key(body_id)));
+  // If this fails, the i/ record stays and the next open deletes the chunks.
+  (void)db_->Write(leveldb::WriteOptions(), &batch);
+}
+
+// ---- Engine: changes to existing entries ----
+
+bool Engine::update_meta(std::string_view key, const EntryMeta& meta) {
+  const std::string encoded = encode_entry_meta(meta);
+  std::lock_guard lock(mutex_);
+  const std::optional<EvictionEntry> current = index_->find(key);
+  // A 304 refreshes the headers of the body the caller looked up; never another body's.
+  if (!current || current->body_id != meta.body_id || current->body_size != meta.body_size)
+    return false;
+  EvictionEntry entry = *current;
+  entry.charged_bytes = charged_bytes(key.size(), meta.body_size, encoded.size(), chunk_bytes_);
+  if (entry.charged_bytes > budget_bytes_) {
+    // Its stale meta must not be served on, and the new one does not fit: drop the entry.
+    erase_locked(key);
+    return false;
+  }
+  leveldb::WriteBatch batch;
+  batch.Put(to_slice(meta_key(key)), encoded);
+  batch.Put(to_slice(use_key(key)), fixed64(next_use_++));
+  if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
+  pending_uses_.erase(std::string(key));
+  index_->insert(key, entry);
+  evict_locked();
+  return true;
+}
+
+void Engine::touch(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  record_use_locked(key);
+}
+
+void Engine::erase(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  erase_locked(key);
+}
+
+bool Engine::erase_locked(std::string_view key) {
+  leveldb::WriteBatch batch;
+  batch.Delete(to_slice(meta_key(key)));
+  batch.Delete(to_slice(use_key(key)));
+  // Not indexed (never on a healthy store), its body is unknown; without a meta it is never
+  // served, and the next open deletes it if its meta was corrupt.
+  if (const std::optional<EvictionEntry> current = index_->find(key))
+    delete_body(batch, key, *current);
+  if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
+  index_->erase(key);
+  pending_uses_.erase(std::string(key));
+  return true;
+}
+
+void Engine::erase_corrupt_meta(std::string_view key) {
+  std::lock_guard lock(mutex_);
+  // Read again under the lock: a commit may have replaced the bad record meanwhile.
+  std::string value;
+  const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
+  if (s.IsNotFound() || (s.ok() && decode_entry_meta(value))) return;
+  if (erase_locked(key)) ++counters_.corrupt_erased;
+}
+
+void Engine::erase_corrupt_body(std::string_view key, std::uint64_t body_id) {
+  std::lock_guard lock(mutex_);
+  const std::optional<EvictionEntry> current = index_->find(key);
+  // Replaced or erased meanwhile: the damaged body is no longer the entry's.
+  if (!current || current->body_id != body_id) return;
+  if (erase_locked(key)) ++counters_.corrupt_erased;
+}
+
+void Engine::delete_body(leveldb::WriteBatch& batch, std::string_view key,
+                         const EvictionEntry& entry) const {
+  const std::uint64_t chunks = chunk_count(entry.body_size, chunk_bytes_);
+  for (std::uint64_t i = 0; i < chunks; ++i)
+    batch.Delete(to_slice(chunk_key(key, entry.body_id, i)));
+}
+
+// ---- Engine: recency and eviction ----
+
+void Engine::record_use_locked(std::string_view key) {
+  if (!index_->touch(key)) return;
+  pending_uses_.insert_or_assign(std::string(key), next_use_++);
+  if (pending_uses_.size() >= kUseFlushCount) flush_uses_locked();
+}
+
+void Engine::flush_uses_locked() {
+  if (pending_uses_.empty()) return;
+  leveldb::WriteBatch batch;
+  for (const auto& [key, use] : pending_uses_) batch.Put(to_slice(use_key(key)), fixed64(use));
+  // Recency is advisory: if this write fails the order after a restart is a little older.
+  (void)db_->Write(leveldb::WriteOptions(), &batch);
+  pending_uses_.clear();
+}
+
+void Engine::evict_locked() {
+  leveldb::WriteBatch batch;
+  bool any = false;
+  while (index_->total_bytes() > budget_bytes_) {
+    std::optional<EvictionVictim> victim = index_->pop_victim();
+    if (!victim) break;
+    batch.Delete(to_slice(meta_key(victim->key)));
+    batch.Delete(to_slice(use_key(victim->key)));
+    delete_body(batch, victim->key, victim->entry);
+    pending_uses_.erase(victim->key);
+    ++counters_.evictions;
+    counters_.evicted_bytes += victim->entry.charged_bytes;
+    any = true;
+  }
+  // If this fails the victims stay on disk uncounted until the next open reloads them.
+  if (any) (void)db_->Write(leveldb::WriteOptions(), &batch);
+}
+
+StoreUsage Engine::usage() const {
+  std::lock_guard lock(mutex_);
+  return {index_->total_bytes(), index_->entries()};
+}
+
+StoreCounters Engine::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_leveldb_store(const LevelDbStoreOptions& options, std::string* error) {
+  if (options.chunk_bytes == 0 || options.chunk_bytes > kMaxChunkBytes) {
+    *error = fmt::format("cache store chunk size {} out of range", options.chunk_bytes);
+    return nullptr;
+  }
+  std::unique_ptr<EvictionPolicy> policy = make_eviction_policy(options.eviction_policy);
+  if (!policy) {
+    *error = fmt::format("unknown cache eviction policy \"{}\"", options.eviction_policy);
+    return nullptr;
+  }
+  auto engine = std::make_shared<Engine>(options, std::move(policy));
+  if (!engine->open(options, error)) return nullptr;
+  return std::make_unique<LevelDbStore>(std::move(engine));
+}
+
+bool abandon_insert_for_testing(Insert& insert) {
+  auto* leveldb_insert = dynamic_cast<LevelDbInsert*>(&insert);
+  if (!leveldb_insert) return false;
+  leveldb_insert->abandon();
+  return true;
+}
+
+}  // namespace cacheproxy::cache

@@ -1,0 +1,35 @@
+// The LevelDB backend of Store, with a byte budget enforced by least-recently-used eviction.
+#pragma once
+
+#include "cache/store.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cacheproxy::cache {
+
+struct LevelDbStoreOptions {
+  std::string directory;
+  std::uint64_t budget_bytes = 1ull << 30;
+  std::size_t chunk_bytes = 256 * 1024;  // body chunk size in LevelDB values
+  std::size_t block_cache_bytes = 8 << 20;
+  // The eviction order, by make_eviction_policy() name. Only "lru" exists so far.
+  std::string eviction_policy = "lru";
+};
+
+// Opens (creating if missing) the store in options.directory. Returns nullptr and sets *error
+// on failure. On open, it rebuilds its index and usage from disk and removes the chunks of
+// inserts that never committed (a crash or kill -9 during an insert).
+//
+// The chunk size is fixed when the store is created: reopening with another
+// options.chunk_bytes keeps the stored one. An Insert keeps the database open after the Store
+// is destroyed, until the Insert is destroyed too.
+std::unique_ptr<Store> open_leveldb_store(const LevelDbStoreOptions& options, std::string* error);
+
+// Test hook: makes insert, which must come from a LevelDB store, forget its chunks without
+// deleting them, leaving what a crash during the insert would. Returns false if insert is
+// not a LevelDB insert.
+bool abandon_insert_for_testing(Insert& insert);
+
+}  // namespace cacheproxy::cache

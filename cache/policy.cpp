@@ -1,0 +1,294 @@
+#include "cache/policy.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/cache_control.hpp"
+#include "cache/hop_by_hop.hpp"
+
+namespace cacheproxy::cache {
+
+namespace {
+
+constexpr std::array<std::pair<Reason, std::string_view>, 19> reason_names{{
+    {Reason::ok, "ok"},
+    {Reason::method_not_cacheable, "method-not-cacheable"},
+    {Reason::request_no_store, "request-no-store"},
+    {Reason::request_authorization, "request-authorization"},
+    {Reason::status_not_cacheable, "status-not-cacheable"},
+    {Reason::response_no_store, "response-no-store"},
+    {Reason::response_private, "response-private"},
+    {Reason::response_vary_star, "response-vary-star"},
+    {Reason::no_freshness_information, "no-freshness-information"},
+    {Reason::incomplete_response, "incomplete-response"},
+    {Reason::too_large, "too-large"},
+    {Reason::fresh, "fresh"},
+    {Reason::stale, "stale"},
+    {Reason::request_no_cache, "request-no-cache"},
+    {Reason::request_max_age, "request-max-age"},
+    {Reason::request_min_fresh, "request-min-fresh"},
+    {Reason::response_no_cache, "response-no-cache"},
+    {Reason::vary_mismatch, "vary-mismatch"},
+    {Reason::no_validator, "no-validator"},
+}};
+
+// The table is indexed by the enumerator's value: keep it in declaration order.
+constexpr bool reason_names_in_order() {
+  for (std::size_t i = 0; i < reason_names.size(); ++i) {
+    if (static_cast<std::size_t>(reason_names[i].first) != i) return false;
+  }
+  return true;
+}
+static_assert(reason_names_in_order(), "reason_names must follow the order of enum Reason");
+
+// Statuses we store. RFC 9111 §3 allows any status with explicit freshness; we keep to the
+// heuristically cacheable ones of RFC 9110 §15.1, minus 206 (partial content is not
+// stored yet, so it could never be combined, RFC 9111 §3.4).
+constexpr std::array<unsigned, 11> storable_statuses{200, 203, 204, 300, 301, 308,
+                                                     404, 405, 410, 414, 501};
+
+// Request methods whose lookups may use the cache: HEAD is answered from GET entries
+// (RFC 9110 §9.3.2), but only responses to GET are stored.
+constexpr std::array<http::verb, 2> lookup_methods{http::verb::get, http::verb::head};
+
+// RFC 9110 §13.1: the preconditions a client may send, replaced by the cache's own when it
+// revalidates (RFC 9111 §4.3.1).
+constexpr std::array<http::field, 5> conditional_fields{
+    http::field::if_match, http::field::if_none_match, http::field::if_modified_since,
+    http::field::if_unmodified_since, http::field::if_range};
+
+// Fields a 304 never updates in a stored response (RFC 9111 §3.2): Content-Length, the
+// fields describing how the stored body is encoded and framed (we store the body as
+// received, so these must keep describing it), and Vary, which selected the stored
+// variant and is keyed by the request fields recorded at store time.
+constexpr std::array<http::field, 5> not_updated_by_304{
+    http::field::content_length, http::field::content_encoding, http::field::transfer_encoding,
+    http::field::content_range, http::field::vary};
+
+// Fields that describe one message rather than the representation: after a 304 they must
+// come from the 304 or not at all, or the new response_time would meet an old Date/Age and
+// make the refreshed entry look old (RFC 9111 §4.2.3).
+constexpr std::array<http::field, 2> per_message_fields{http::field::date, http::field::age};
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+template <class T, std::size_t N>
+bool contains(const std::array<T, N>& table, const T& value) {
+  return std::find(table.begin(), table.end(), value) != table.end();
+}
+
+// RFC 9111 §4.1: the field names listed by Vary, lower-cased and without repeats; "*" is
+// kept as an element.
+std::vector<std::string> vary_names(const http::fields& response_headers) {
+  std::vector<std::string> names;
+  for (const auto& line : field_lines(response_headers, "vary")) {
+    for (std::string_view element : split_list(line.value())) {
+      std::string name = lowered(element);
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
+bool has_vary_star(const http::fields& response_headers) {
+  const auto names = vary_names(response_headers);
+  return std::find(names.begin(), names.end(), "*") != names.end();
+}
+
+// RFC 9111 §4.1: the nominated request fields match when both are absent, or both present
+// with the same value after normalizing whitespace and combining field lines.
+bool vary_matches(const http::fields& request_headers, const EntryMeta& entry) {
+  for (const std::string& name : vary_names(entry.headers)) {
+    if (name == "*") return false;  // RFC 9111 §4.1: "*" always fails to match
+    if (combined_field_value(request_headers, name) !=
+        combined_field_value(entry.vary_request_headers, name)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A strong or weak entity tag, or a valid Last-Modified: something a conditional request
+// can be built from (RFC 9110 §13.1.1, §13.1.3).
+bool has_validator(const http::fields& headers) {
+  return !headers[http::field::etag].empty() ||
+         parse_http_date(headers[http::field::last_modified]).has_value();
+}
+
+// RFC 9111 §5.2.2.4: with no-cache="f", a stored f must not be sent without revalidation.
+// When the stored response has none of the named fields nothing is withheld.
+bool has_no_cache_field(const ResponseCacheControl& cc, const http::fields& headers) {
+  return std::any_of(cc.no_cache_fields.begin(), cc.no_cache_fields.end(),
+                     [&](const std::string& name) { return headers.count(name) > 0; });
+}
+
+// RFC 9111 §5.2.2.7: a shared cache must not store the fields a qualified private names.
+void erase_private_fields(http::fields& headers) {
+  for (const std::string& name : parse_response_cache_control(headers).private_fields) {
+    headers.erase(name);
+  }
+}
+
+LookupDecision revalidate_or_fetch(bool validator, Reason reason, Seconds age) {
+  return {validator ? Action::revalidate : Action::fetch, reason, age};
+}
+
+}  // namespace
+
+std::string_view to_string(Reason reason) {
+  const auto index = static_cast<std::size_t>(reason);
+  return index < reason_names.size() ? reason_names[index].second : "unknown";
+}
+
+StoreVerdict request_cacheable(const RequestView& request) {
+  if (!contains(lookup_methods, request.method)) return {false, Reason::method_not_cacheable};
+  // RFC 9111 §5.2.1.5: no-store in a request forbids storing its response; we also skip
+  // the lookup, since the client asked for a response that is not shared.
+  if (parse_request_cache_control(request.headers).no_store) {
+    return {false, Reason::request_no_store};
+  }
+  return {true, Reason::ok};
+}
+
+StoreVerdict response_storable(const RequestView& request, unsigned status,
+                               const http::fields& response_headers, const PolicyConfig&) {
+  // RFC 9111 §3: the method must be understood and cacheable; we store GET only.
+  if (request.method != http::verb::get) return {false, Reason::method_not_cacheable};
+  if (parse_request_cache_control(request.headers).no_store) {
+    return {false, Reason::request_no_store};  // RFC 9111 §5.2.1.5
+  }
+  if (!contains(storable_statuses, status)) return {false, Reason::status_not_cacheable};
+
+  const ResponseCacheControl cc = parse_response_cache_control(response_headers);
+  // RFC 9111 §5.2.2.5. With must-understand a cache that knows the status MAY ignore
+  // no-store (§5.2.2.3); we do not take that option.
+  if (cc.no_store) return {false, Reason::response_no_store};
+  // RFC 9111 §5.2.2.7: unqualified private forbids a shared cache to store the response.
+  if (cc.private_) return {false, Reason::response_private};
+  // RFC 9111 §3.5: a response to an authenticated request only with explicit permission.
+  if (request.headers.count(http::field::authorization) > 0 &&
+      !(cc.public_ || cc.s_maxage || cc.must_revalidate)) {
+    return {false, Reason::request_authorization};
+  }
+  // RFC 9111 §4.1: Vary: * never matches a later request; storing it is pointless.
+  if (has_vary_star(response_headers)) return {false, Reason::response_vary_star};
+  // RFC 9111 §3: explicit expiry, a heuristic lifetime, or at least a validator so that the
+  // entry can be revalidated; otherwise it could never be used.
+  if (lifetime_source(status, response_headers) == LifetimeSource::none &&
+      !has_validator(response_headers)) {
+    return {false, Reason::no_freshness_information};
+  }
+  return {true, Reason::ok};
+}
+
+LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
+                              const PolicyConfig& config) {
+  const Seconds age = current_age(entry, now);
+  // RFC 9111 §4.1: a stored response with Vary is used only for matching requests.
+  if (!vary_matches(request.headers, entry)) return {Action::fetch, Reason::vary_mismatch, age};
+
+  const RequestCacheControl req = parse_request_cache_control(request.headers);
+  const ResponseCacheControl res = parse_response_cache_control(entry.headers);
+  const bool validator = has_validator(entry.headers);
+
+  // RFC 9111 §5.2.1.4 (and §5.4 for Pragma): the client wants the origin to confirm.
+  if (req.no_cache) return revalidate_or_fetch(validator, Reason::request_no_cache, age);
+  // RFC 9111 §5.2.2.4: no-cache responses are always revalidated.
+  if (res.no_cache || has_no_cache_field(res, entry.headers)) {
+    return revalidate_or_fetch(validator, Reason::response_no_cache, age);
+  }
+  // RFC 9111 §5.2.1.1: the client does not accept a response older than max-age.
+  if (req.max_age && age > *req.max_age) {
+    return revalidate_or_fetch(validator, Reason::request_max_age, age);
+  }
+
+  const Seconds lifetime = freshness_lifetime(entry, config.heuristic).lifetime;
+  // RFC 9111 §4.2: fresh while the freshness lifetime exceeds the current age.
+  if (lifetime > age) {
+    // RFC 9111 §5.2.1.3: the response must stay fresh for at least min-fresh more.
+    if (req.min_fresh && lifetime - age < *req.min_fresh) {
+      return revalidate_or_fetch(validator, Reason::request_min_fresh, age);
+    }
+    return {Action::serve, Reason::fresh, age};
+  }
+
+  // Stale. RFC 9111 §5.2.1.2: max-stale lets the client accept it, unless the response
+  // forbids serving it stale: must-revalidate (§5.2.2.2), proxy-revalidate (§5.2.2.8), or
+  // s-maxage, which implies proxy-revalidate for a shared cache (§5.2.2.10). A client asking
+  // for min-fresh does not want a stale response at all.
+  const bool stale_forbidden = res.must_revalidate || res.proxy_revalidate || res.s_maxage;
+  if (!stale_forbidden && !req.min_fresh && req.max_stale && age - lifetime <= *req.max_stale) {
+    return {Action::serve, Reason::stale, age};
+  }
+  return validator ? LookupDecision{Action::revalidate, Reason::stale, age}
+                   : LookupDecision{Action::fetch, Reason::no_validator, age};
+}
+
+void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request) {
+  for (http::field name : conditional_fields) origin_request.erase(name);
+  // RFC 9111 §4.3.1: send the stored entity tag in If-None-Match and the stored
+  // Last-Modified in If-Modified-Since (a Last-Modified that is not a date is useless).
+  const auto etag = entry.headers[http::field::etag];
+  if (!etag.empty()) origin_request.set(http::field::if_none_match, etag);
+  const auto last_modified = entry.headers[http::field::last_modified];
+  if (parse_http_date(last_modified)) {
+    origin_request.set(http::field::if_modified_since, last_modified);
+  }
+}
+
+EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_modified_headers,
+                             TimePoint request_time, TimePoint response_time) {
+  http::fields update = not_modified_headers;
+  remove_hop_by_hop(update);  // RFC 9111 §3.1: never stored
+  for (http::field name : not_updated_by_304) update.erase(name);
+
+  EntryMeta merged = stored;
+  for (http::field name : per_message_fields) merged.headers.erase(name);
+  // RFC 9111 §3.2: each field in the 304 replaces all stored lines of that field.
+  std::vector<std::string> replaced;
+  for (const auto& line : update) {
+    std::string name = lowered(line.name_string());
+    if (std::find(replaced.begin(), replaced.end(), name) == replaced.end()) {
+      merged.headers.erase(name);
+      replaced.push_back(std::move(name));
+    }
+  }
+  for (const auto& line : update) merged.headers.insert(line.name_string(), line.value());
+  erase_private_fields(merged.headers);
+  merged.request_time = request_time;
+  merged.response_time = response_time;
+  return merged;
+}
+
+EntryMeta make_entry_meta(const RequestView& request, unsigned status,
+                          const http::fields& response_headers, TimePoint request_time,
+                          TimePoint response_time) {
+  EntryMeta meta;
+  meta.status = status;
+  meta.headers = response_headers;
+  remove_hop_by_hop(meta.headers);
+  erase_private_fields(meta.headers);
+  // RFC 9111 §4.1: keep the request fields Vary nominates, all lines, as received. Fields
+  // named by no-cache="..." are kept: they only need revalidation before being sent.
+  for (const std::string& name : vary_names(meta.headers)) {
+    for (const auto& line : field_lines(request.headers, name)) {
+      meta.vary_request_headers.insert(line.name_string(), line.value());
+    }
+  }
+  meta.request_time = request_time;
+  meta.response_time = response_time;
+  return meta;
+}
+
+}  // namespace cacheproxy::cache

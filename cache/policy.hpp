@@ -1,0 +1,92 @@
+// Caching decisions (RFC 9111) as pure functions of (request, stored response, clock).
+// The I/O code asks these; it never re-derives them. Every verdict carries a reason that
+// reaches the access log and the debug header.
+#pragma once
+
+#include "cache/entry.hpp"
+#include "cache/freshness.hpp"
+
+#include <boost/beast/http/verb.hpp>
+
+#include <string_view>
+
+namespace cacheproxy::cache {
+
+enum class Reason {
+  ok,
+  method_not_cacheable,        // only GET (and HEAD, answered from GET entries) use the cache
+  request_no_store,
+  request_authorization,       // RFC 9111 §3.5
+  status_not_cacheable,
+  response_no_store,
+  response_private,
+  response_vary_star,
+  no_freshness_information,    // not storable: no explicit lifetime, no heuristic
+  incomplete_response,
+  too_large,
+  fresh,
+  stale,
+  request_no_cache,
+  request_max_age,
+  request_min_fresh,
+  response_no_cache,
+  vary_mismatch,
+  no_validator,
+};
+
+std::string_view to_string(Reason reason);
+
+struct PolicyConfig {
+  HeuristicRules heuristic;
+};
+
+// The request as the policy sees it.
+struct RequestView {
+  http::verb method;
+  const http::fields& headers;
+};
+
+struct StoreVerdict {
+  bool storable = false;
+  Reason reason = Reason::ok;
+};
+
+// RFC 9111 §3: may this response to this request be stored?
+StoreVerdict response_storable(const RequestView& request, unsigned status,
+                               const http::fields& response_headers, const PolicyConfig& config);
+
+// Does the request allow a cache lookup at all (method, request no-store ...)?
+StoreVerdict request_cacheable(const RequestView& request);
+
+enum class Action {
+  serve,       // fresh (or allowed stale): answer from the cache
+  revalidate,  // send a conditional request; a 304 refreshes the entry
+  fetch,       // the entry cannot be used: fetch anew
+};
+
+struct LookupDecision {
+  Action action = Action::fetch;
+  Reason reason = Reason::ok;
+  Seconds age{0};  // current age of the entry at `now`, for the Age header
+};
+
+// RFC 9111 §4: may the stored entry answer this request at `now`?
+LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
+                              const PolicyConfig& config);
+
+// RFC 9111 §4.3.1: adds If-None-Match / If-Modified-Since for the stored entry's validators to
+// an origin request's header fields, replacing any the client sent.
+void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request);
+
+// RFC 9111 §4.3.4: the stored entry updated with a 304's header fields (Content-Length and
+// similar framing fields are never replaced), with new request/response times.
+EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_modified_headers,
+                             TimePoint request_time, TimePoint response_time);
+
+// Copies the response fields a stored entry keeps (RFC 9111 §3.1: everything but hop-by-hop
+// and Connection-named fields) and the request fields its Vary names.
+EntryMeta make_entry_meta(const RequestView& request, unsigned status,
+                          const http::fields& response_headers, TimePoint request_time,
+                          TimePoint response_time);
+
+}  // namespace cacheproxy::cache

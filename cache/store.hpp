@@ -1,0 +1,70 @@
+// The storage interface every cache backend implements. Calls block (disk I/O):
+// the proxy runs them on the store's worker threads, never on network threads.
+// All methods are safe to call from several threads at once.
+#pragma once
+
+#include "cache/entry.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cacheproxy::cache {
+
+struct StoreUsage {
+  std::uint64_t bytes = 0;    // what the byte budget counts: body + encoded metadata
+  std::uint64_t entries = 0;
+};
+
+struct StoreCounters {
+  std::uint64_t corrupt_erased = 0;  // undecodable entries found and erased
+  std::uint64_t evictions = 0;       // entries removed to stay within the budget
+  std::uint64_t evicted_bytes = 0;
+};
+
+// Collects the body of one new entry. Nothing is visible to lookup() until commit()
+// returns true; a destroyed, aborted or failed insert leaves no trace that can be served.
+class Insert {
+ public:
+  virtual ~Insert() = default;
+  // Appends body bytes. Returns false if the insert failed (the caller should abort).
+  virtual bool append(std::string_view data) = 0;
+  // Atomically makes the entry (meta + all appended bytes) visible, replacing any previous
+  // entry for the key. meta.body_size must equal the bytes appended; otherwise fails.
+  virtual bool commit(EntryMeta meta) = 0;
+  // Discards everything appended. Safe to call more than once.
+  virtual void abort() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Returns the metadata for key, or nullopt if there is none. A corrupt entry is erased,
+  // counted in counters().corrupt_erased, and reported as nullopt. Counts as a use for eviction.
+  virtual std::optional<EntryMeta> lookup(std::string_view key) = 0;
+
+  // Reads body bytes [offset, offset + max_bytes) of the body meta.body_id of key. Returns
+  // fewer bytes only at the end of the body. Returns nullopt if that body is gone (replaced,
+  // evicted or erased since lookup) or corrupt: the caller must then cut its response off.
+  virtual std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
+                                               std::uint64_t offset, std::size_t max_bytes) = 0;
+
+  virtual std::unique_ptr<Insert> begin_insert(std::string key) = 0;
+
+  // Replaces the metadata of an existing entry whose body_id equals meta.body_id (after a 304
+  // merge). Returns false if the entry is gone or has been replaced.
+  virtual bool update_meta(std::string_view key, const EntryMeta& meta) = 0;
+
+  // Marks key as just used without reading it (a memory-tier hit), so eviction sees it.
+  virtual void touch(std::string_view key) = 0;
+
+  virtual void erase(std::string_view key) = 0;
+
+  virtual StoreUsage usage() const = 0;
+  virtual StoreCounters counters() const = 0;
+};
+
+}  // namespace cacheproxy::cache

@@ -1,0 +1,51 @@
+// Tees a response body into a new cache entry while it streams to the client: gathers bytes
+// into large appends, gives up past maximum_object_size or on any store error, and commits
+// the entry atomically once the whole body is in. Every store call runs on the store's
+// threads.
+#pragma once
+
+#include "cache/entry.hpp"
+#include "cache/store.hpp"
+#include "proxy/stats.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+#include <string>
+
+namespace cacheproxy {
+
+class CacheFill {
+ public:
+  CacheFill(cache::Store& store, boost::asio::thread_pool& pool, Stats& stats,
+            std::string key, std::uint64_t max_bytes);
+  ~CacheFill();
+  CacheFill(const CacheFill&) = delete;
+  CacheFill& operator=(const CacheFill&) = delete;
+
+  // False once the fill was given up or committed: the body is then only relayed.
+  bool active() const { return active_; }
+
+  // Adds body bytes. Gives up (quietly) if the body grows past max_bytes or the store fails.
+  boost::asio::awaitable<void> append(const char* data, std::size_t size);
+  // Makes the entry visible; meta.body_size is set here from the bytes appended.
+  // Returns whether the entry was stored.
+  boost::asio::awaitable<bool> commit(cache::EntryMeta meta);
+  // Discards what was appended: the response was incomplete or the client went away early
+  // enough that the body was never fully read.
+  boost::asio::awaitable<void> abandon();
+
+ private:
+  cache::Store& store_;
+  boost::asio::thread_pool& pool_;
+  Stats& stats_;
+  std::string key_;
+  std::uint64_t max_bytes_;
+  bool active_ = true;
+  std::unique_ptr<cache::Insert> insert_;  // begun on the store's threads at the first flush
+  std::string pending_;  // appended bytes not yet handed to the store
+  std::uint64_t total_ = 0;
+};
+
+}  // namespace cacheproxy

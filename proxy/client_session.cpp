@@ -1,0 +1,176 @@
+#include "proxy/client_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <fmt/format.h>
+
+#include "proxy/admin.hpp"
+#include "proxy/forwarder.hpp"
+#include "proxy/request_target.hpp"
+#include "proxy/simple_response.hpp"
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Keeps the in-flight count right on every path out of a request, for graceful shutdown.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+  ~InFlight() { --count_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
+class ClientSession {
+ public:
+  ClientSession(asio::ip::tcp::socket socket, Services& services, OriginPool& origins)
+      : stream_(std::move(socket)), services_(services), origins_(origins) {
+    boost::system::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_address_ = endpoint.address().to_string();
+  }
+
+  asio::awaitable<void> run() {
+    const Config& config = services_.config;
+    bool first = true;
+    for (;;) {
+      RequestParser parser;
+      parser.header_limit(config.max_request_header_size);
+      parser.body_limit(boost::none);  // bodies are streamed, never held whole
+      stream_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
+      first = false;
+      auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+      if (ec) {
+        co_await answer_read_error(ec, parser);
+        break;
+      }
+      auto started = std::chrono::steady_clock::now();
+      InFlight in_flight(services_.in_flight);
+      Exchange ex = co_await dispatch(parser);
+      log(parser, ex, started);
+      // A body the exchange did not read would be parsed as the next request.
+      if (!ex.keep_alive || !parser.is_done()) break;
+    }
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+ private:
+  asio::awaitable<Exchange> dispatch(RequestParser& parser) {
+    const Config& config = services_.config;
+    const auto& req = parser.get();
+    RequestTarget target =
+        classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
+    url_ = target.url.empty() ? std::string(req.target()) : target.url;
+    if (target.kind == TargetKind::forward) {
+      Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target);
+      co_return co_await forwarder.run();
+    }
+    // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
+    SimpleResponse response = answer_locally(req.method(), target);
+    co_return co_await reply(parser, response);
+  }
+
+  SimpleResponse answer_locally(http::verb method, const RequestTarget& target) {
+    switch (target.kind) {
+      case TargetKind::local:
+        return handle_local_request(services_, method, target.path);
+      case TargetKind::https_absolute:
+        return make_error(http::status::bad_request,
+                          "https:// URLs go through CONNECT: set this proxy as the HTTPS proxy "
+                          "too, and the browser will tunnel them");
+      case TargetKind::connect:
+        return make_error(http::status::not_implemented, "CONNECT tunnels are not supported yet");
+      case TargetKind::forward:
+      case TargetKind::invalid:
+        break;
+    }
+    return make_error(http::status::bad_request, target.reason);
+  }
+
+  asio::awaitable<Exchange> reply(RequestParser& parser, const SimpleResponse& response) {
+    const auto& req = parser.get();
+    bool keep = req.keep_alive() && parser.is_done();
+    Exchange ex = co_await send_simple(stream_, req.version(), keep, response,
+                                       services_.config.visible_hostname,
+                                       services_.config.client_write_timeout);
+    unsigned status = static_cast<unsigned>(response.status);
+    if (status >= 500) services_.stats.count_error();
+    if (status >= 400 && status < 500) services_.stats.count_client_error();
+    co_return ex;
+  }
+
+  // A request header that could not be read: answer what can be answered, then close.
+  asio::awaitable<void> answer_read_error(boost::system::error_code ec, RequestParser& parser) {
+    // The client went away or sat idle: nothing to answer.
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted)
+      co_return;
+    auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                  : http::status::bad_request;
+    auto started = std::chrono::steady_clock::now();
+    SimpleResponse response =
+        make_error(status, fmt::format("cannot parse the request: {}", ec.message()));
+    Exchange ex = co_await send_simple(stream_, 11, false, response,
+                                       services_.config.visible_hostname,
+                                       services_.config.client_write_timeout);
+    services_.stats.count_client_error();
+    url_ = "error:invalid-request";
+    log(parser, ex, started);
+  }
+
+  void log(const RequestParser& parser, const Exchange& ex,
+           std::chrono::steady_clock::time_point started) {
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    services_.stats.count_result(ex.code);
+    AccessRecord r;
+    r.finished = std::chrono::system_clock::now();
+    r.elapsed = elapsed;
+    r.client = client_address_;
+    r.code = ex.code;
+    r.status = ex.status;
+    r.bytes = ex.bytes;
+    r.method = parser.is_header_done() ? parser.get().method_string() : "NONE";
+    r.url = url_;
+    r.hierarchy = ex.direct ? "HIER_DIRECT" : "HIER_NONE";
+    r.peer = ex.peer;
+    r.mime = ex.mime;
+    services_.access_log.write(r);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Services& services_;
+  OriginPool& origins_;
+  std::string client_address_;
+  std::string url_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_client_session(asio::ip::tcp::socket socket, Services& services,
+                                         OriginPool& origins) {
+  services.stats.connection_opened();
+  {
+    ClientSession session(std::move(socket), services, origins);
+    co_await session.run();
+  }
+  services.stats.connection_closed();
+}
+
+}  // namespace cacheproxy

@@ -1,0 +1,299 @@
+#include "proxy/config.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "proxy/version.hpp"
+
+namespace cacheproxy {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct Unit {
+  std::string_view suffix;
+  std::uint64_t multiplier;
+};
+
+// Longest suffixes first so "KiB" is not read as "B".
+constexpr std::array size_units{
+    Unit{"kib", 1ull << 10}, Unit{"mib", 1ull << 20}, Unit{"gib", 1ull << 30},
+    Unit{"tib", 1ull << 40}, Unit{"kb", 1000},        Unit{"mb", 1000'000},
+    Unit{"gb", 1000'000'000}, Unit{"k", 1ull << 10},  Unit{"m", 1ull << 20},
+    Unit{"g", 1ull << 30},    Unit{"b", 1},           Unit{"", 1},
+};
+
+constexpr std::array duration_units{
+    Unit{"ms", 1},        Unit{"min", 60'000}, Unit{"s", 1000},
+    Unit{"m", 60'000},    Unit{"h", 3'600'000}, Unit{"", 1000},
+};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+template <std::size_t N>
+std::optional<std::uint64_t> parse_with_units(const std::string& text,
+                                              const std::array<Unit, N>& units) {
+  std::string s = lower(text);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::uint64_t number = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), number);
+  if (ec != std::errc() || end == s.data()) return std::nullopt;
+  std::string_view rest(end, s.data() + s.size() - end);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  for (const Unit& unit : units) {
+    if (rest == unit.suffix) {
+      if (number > UINT64_MAX / unit.multiplier) return std::nullopt;
+      return number * unit.multiplier;
+    }
+  }
+  return std::nullopt;
+}
+
+// Options whose values need converting are read as strings, then checked here, so a bad
+// value names the option it came from.
+struct RawOptions {
+  std::vector<std::string> listen;
+  std::string cache_size, memory_cache_size, maximum_object_size, heuristic_max_lifetime;
+  std::string stats_interval, client_header_timeout, client_idle_timeout, client_write_timeout;
+  std::string origin_connect_timeout, origin_read_timeout, origin_idle_timeout, shutdown_timeout;
+  std::string max_request_header_size, max_response_header_size;
+};
+
+po::options_description describe_options(Config& c, RawOptions& raw) {
+  po::options_description d("Settings (config file keys; flags override the file)");
+  d.add_options()
+      ("listen", po::value(&raw.listen),
+       "address:port to accept clients on; repeat for several (default 127.0.0.1:3128)")
+      ("visible_hostname", po::value(&c.visible_hostname), "name of this proxy in Via headers")
+      ("cache_dir", po::value(&c.cache_dir), "folder of the LevelDB object cache")
+      ("cache_size", po::value(&raw.cache_size), "disk cache byte budget (e.g. 1GiB)")
+      ("memory_cache_size", po::value(&raw.memory_cache_size), "hot in-memory tier (e.g. 256MiB)")
+      ("maximum_object_size", po::value(&raw.maximum_object_size),
+       "larger responses stream through uncached (e.g. 64MiB)")
+      ("heuristic_percent", po::value(&c.heuristic_percent),
+       "heuristic freshness as percent of (Date - Last-Modified)")
+      ("heuristic_max_lifetime", po::value(&raw.heuristic_max_lifetime),
+       "cap on heuristic freshness (e.g. 1d, 24h)")
+      ("access_log", po::value(&c.access_log), "Squid-format access log path, - for stdout, none")
+      ("stats_interval", po::value(&raw.stats_interval), "period of the summary log line")
+      ("threads", po::value(&c.threads), "network threads, 0 for one per core")
+      ("store_threads", po::value(&c.store_threads), "threads running LevelDB calls")
+      ("max_request_header_size", po::value(&raw.max_request_header_size),
+       "request line plus header fields")
+      ("max_response_header_size", po::value(&raw.max_response_header_size),
+       "origin response header limit")
+      ("client_header_timeout", po::value(&raw.client_header_timeout),
+       "time for a client to send a request header")
+      ("client_idle_timeout", po::value(&raw.client_idle_timeout),
+       "idle keep-alive time between client requests")
+      ("client_write_timeout", po::value(&raw.client_write_timeout),
+       "time a write to a client may block")
+      ("origin_connect_timeout", po::value(&raw.origin_connect_timeout),
+       "resolving and connecting to an origin")
+      ("origin_read_timeout", po::value(&raw.origin_read_timeout),
+       "time without progress reading from an origin")
+      ("origin_idle_timeout", po::value(&raw.origin_idle_timeout),
+       "how long an idle origin connection is kept")
+      ("origin_idle_per_host", po::value(&c.origin_idle_per_host),
+       "idle keep-alive connections kept per origin host:port")
+      ("shutdown_timeout", po::value(&raw.shutdown_timeout),
+       "time in-flight requests get to finish at shutdown");
+  return d;
+}
+
+// Applies raw string options onto the config. Returns an error message, empty if fine.
+std::string apply_raw(const RawOptions& raw, Config& c) {
+  if (!raw.listen.empty()) {
+    c.listen.clear();
+    for (const auto& text : raw.listen) {
+      auto address = parse_listen_address(text);
+      if (!address) return fmt::format("listen: invalid address '{}'", text);
+      c.listen.push_back(*address);
+    }
+  }
+  struct SizeOption {
+    const char* name;
+    const std::string& text;
+    std::uint64_t& target;
+  };
+  std::uint64_t request_header = c.max_request_header_size;
+  std::uint64_t response_header = c.max_response_header_size;
+  for (const SizeOption& o : {
+           SizeOption{"cache_size", raw.cache_size, c.cache_size},
+           SizeOption{"memory_cache_size", raw.memory_cache_size, c.memory_cache_size},
+           SizeOption{"maximum_object_size", raw.maximum_object_size, c.maximum_object_size},
+           SizeOption{"max_request_header_size", raw.max_request_header_size, request_header},
+           SizeOption{"max_response_header_size", raw.max_response_header_size, response_header},
+       }) {
+    if (o.text.empty()) continue;
+    auto v = parse_size(o.text);
+    if (!v) return fmt::format("{}: invalid size '{}'", o.name, o.text);
+    o.target = *v;
+  }
+  if (request_header > UINT32_MAX || response_header > UINT32_MAX)
+    return "header size limits must be below 4GiB";
+  c.max_request_header_size = static_cast<std::uint32_t>(request_header);
+  c.max_response_header_size = static_cast<std::uint32_t>(response_header);
+
+  struct DurationOption {
+    const char* name;
+    const std::string& text;
+    Duration& target;
+  };
+  for (const DurationOption& o : {
+           DurationOption{"heuristic_max_lifetime", raw.heuristic_max_lifetime,
+                          c.heuristic_max_lifetime},
+           DurationOption{"stats_interval", raw.stats_interval, c.stats_interval},
+           DurationOption{"client_header_timeout", raw.client_header_timeout,
+                          c.client_header_timeout},
+           DurationOption{"client_idle_timeout", raw.client_idle_timeout, c.client_idle_timeout},
+           DurationOption{"client_write_timeout", raw.client_write_timeout,
+                          c.client_write_timeout},
+           DurationOption{"origin_connect_timeout", raw.origin_connect_timeout,
+                          c.origin_connect_timeout},
+           DurationOption{"origin_read_timeout", raw.origin_read_timeout, c.origin_read_timeout},
+           DurationOption{"origin_idle_timeout", raw.origin_idle_timeout, c.origin_idle_timeout},
+           DurationOption{"shutdown_timeout", raw.shutdown_timeout, c.shutdown_timeout},
+       }) {
+    if (o.text.empty()) continue;
+    auto v = parse_duration(o.text);
+    if (!v || *v <= Duration::zero())
+      return fmt::format("{}: invalid duration '{}'", o.name, o.text);
+    o.target = *v;
+  }
+  if (c.listen.empty()) return "listen: at least one address is needed";
+  if (c.cache_dir.empty()) return "cache_dir: must not be empty";
+  if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
+    return "heuristic_percent: must be between 0 and 1000";
+  if (c.store_threads == 0) return "store_threads: must be at least 1";
+  if (c.max_request_header_size < 1024) return "max_request_header_size: at least 1KiB";
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+  return parse_with_units(text, size_units);
+}
+
+std::optional<Duration> parse_duration(const std::string& text) {
+  auto ms = parse_with_units(text, duration_units);
+  if (!ms) return std::nullopt;
+  return Duration(static_cast<Duration::rep>(*ms));
+}
+
+std::optional<ListenAddress> parse_listen_address(const std::string& text) {
+  std::string host = "127.0.0.1";
+  std::string port_text = text;
+  if (!text.empty() && text.front() == '[') {  // [v6]:port
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  unsigned port = 0;
+  auto [end, perr] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (perr != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
+    return std::nullopt;
+  return ListenAddress{host, static_cast<std::uint16_t>(port)};
+}
+
+namespace {
+
+// Flags may spell a setting with dashes (--cache-dir) or as its config key (--cache_dir).
+std::vector<std::string> normalize_flags(int argc, const char* const* argv) {
+  static constexpr std::array kGeneric{"help", "version", "config", "check-config"};
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0) {
+      std::size_t end = std::min(arg.find('='), arg.size());
+      std::string name = arg.substr(2, end - 2);
+      if (std::find(kGeneric.begin(), kGeneric.end(), name) == kGeneric.end())
+        std::replace(arg.begin() + 2, arg.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
+    }
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+}  // namespace
+
+ConfigResult parse_config(int argc, const char* const* argv) {
+  ConfigResult result;
+  Config config;
+  RawOptions raw;
+  std::string config_path;
+
+  po::options_description generic("cacheproxy: a caching HTTP forward proxy\n\nUsage");
+  generic.add_options()
+      ("help,h", "print this help")
+      ("version,V", "print the version")
+      ("config,c", po::value(&config_path), "config file (key = value lines)")
+      ("check-config", "validate the config and exit: 0 if valid, 1 if not");
+  po::options_description settings = describe_options(config, raw);
+  po::options_description all;
+  all.add(generic).add(settings);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(normalize_flags(argc, argv)).options(all).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream out;
+      out << all
+          << "\nEvery setting is also a flag, with dashes or underscores: --cache-dir=DIR\n";
+      result.message = out.str();
+      return result;
+    }
+    if (vm.count("version")) {
+      result.message = fmt::format("cacheproxy {}\n", kVersion);
+      return result;
+    }
+    if (vm.count("config")) {
+      std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) {
+        result.exit_code = 1;
+        result.message = fmt::format("cannot read config file '{}'", path);
+        return result;
+      }
+      // Command-line values were stored first, so they win over the file's.
+      po::store(po::parse_config_file(file, settings), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    result.exit_code = 1;
+    result.message = fmt::format("config error: {}", e.what());
+    return result;
+  }
+  if (std::string error = apply_raw(raw, config); !error.empty()) {
+    result.exit_code = 1;
+    result.message = fmt::format("config error: {}", error);
+    return result;
+  }
+  result.check_only = vm.count("check-config") > 0;
+  result.config = std::move(config);
+  return result;
+}
+
+}  // namespace cacheproxy

@@ -1,0 +1,69 @@
+// One exchange for an absolute-form http:// request: look up the cache, ask the policy, then
+// serve from the cache, revalidate, or fetch from the origin while teeing the body into the
+// store. Knows nothing of the client connection's keep-alive loop.
+#pragma once
+
+#include "cache/entry.hpp"
+#include "cache/policy.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/origin_pool.hpp"
+#include "proxy/request_target.hpp"
+#include "proxy/services.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <optional>
+#include <string>
+
+namespace cacheproxy {
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+
+class Forwarder {
+ public:
+  // `request` has its header read; its body (if any) is still on the client connection.
+  Forwarder(Services& services, OriginPool& origins, boost::beast::tcp_stream& client,
+            boost::beast::flat_buffer& client_buffer, RequestParser& request,
+            const RequestTarget& target);
+
+  boost::asio::awaitable<Exchange> run();
+
+ private:
+  // A stored entry found by lookup; object is set when it came from the memory tier.
+  struct Found {
+    cache::EntryMeta meta;
+    cache::CachedObjectPtr object;
+  };
+
+  boost::asio::awaitable<std::optional<Found>> lookup();
+  boost::asio::awaitable<Exchange> serve_cached(const Found& found, cache::Seconds age,
+                                                ResultCode code);
+  boost::asio::awaitable<Exchange> serve_from_memory(const Found& found, cache::Seconds age,
+                                                     ResultCode code);
+  boost::asio::awaitable<Exchange> serve_from_store(const Found& found, cache::Seconds age,
+                                                    ResultCode code);
+  // Coroutine parameters are named objects at every call site, never temporaries: GCC 12
+  // destroys temporaries of a co_await expression at the wrong time.
+  // Sends the request to the origin (conditional when `stale` is set) and relays the answer.
+  boost::asio::awaitable<Exchange> fetch(const std::optional<Found>& stale);
+  boost::asio::awaitable<Exchange> send_error(boost::beast::http::status status,
+                                              std::string detail);
+  boost::asio::awaitable<void> invalidate();
+
+  bool client_keep_alive() const;
+
+  Services& services_;
+  OriginPool& origins_;
+  boost::beast::tcp_stream& client_;
+  boost::beast::flat_buffer& client_buffer_;
+  RequestParser& request_;
+  const RequestTarget& target_;
+  std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
+  boost::beast::flat_buffer origin_buffer_;
+};
+
+}  // namespace cacheproxy

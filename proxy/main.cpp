@@ -1,0 +1,72 @@
+// cacheproxy: arguments and config, signals, and the periodic summary line. The serving
+// itself lives in Server.
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+#include "proxy/config.hpp"
+#include "proxy/server.hpp"
+
+namespace {
+
+void log_line(std::string_view message) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  fmt::print(stderr, "{} cacheproxy: {}\n", stamp, message);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cacheproxy::ConfigResult parsed = cacheproxy::parse_config(argc, argv);
+  if (!parsed.config) {
+    std::FILE* out = parsed.exit_code == 0 ? stdout : stderr;
+    fmt::print(out, "{}{}", parsed.message, parsed.message.ends_with('\n') ? "" : "\n");
+    return parsed.exit_code;
+  }
+  if (parsed.check_only) {
+    fmt::print("config OK\n");
+    return 0;
+  }
+
+  // Signals are taken synchronously by this thread with sigtimedwait; every other thread
+  // inherits the blocked mask, so none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  cacheproxy::Server server(*parsed.config);
+  if (std::string error = server.start(); !error.empty()) {
+    log_line(error);
+    return 1;
+  }
+  const auto& config = server.config();
+  for (std::size_t i = 0; i < config.listen.size(); ++i) {
+    log_line(fmt::format("listening on {}:{}", config.listen[i].host, server.ports()[i]));
+  }
+  log_line(fmt::format("cache in {} ({} bytes on disk, {} in memory)", config.cache_dir,
+                       config.cache_size, config.memory_cache_size));
+
+  auto interval = std::chrono::duration_cast<std::chrono::seconds>(config.stats_interval);
+  timespec wait{static_cast<time_t>(std::max<long>(1, interval.count())), 0};
+  for (;;) {
+    int signal = sigtimedwait(&signals, nullptr, &wait);
+    if (signal == SIGINT || signal == SIGTERM) {
+      log_line(fmt::format("signal {}: finishing in-flight requests", signal));
+      break;
+    }
+    log_line(cacheproxy::summary_line(server.stats().snapshot()));
+  }
+  server.stop();
+  log_line(fmt::format("stopped; {}", cacheproxy::summary_line(server.stats().snapshot())));
+  return 0;
+}

@@ -1,0 +1,133 @@
+#include "proxy/origin_pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string pool_key(const std::string& host, std::uint16_t port) {
+  return fmt::format("{}:{}", host, port);
+}
+
+// An idle keep-alive connection the origin has closed reads as end-of-file; one with
+// unexpected bytes waiting is out of step. Only a connection with nothing to read is reusable.
+bool idle_connection_alive(tcp::socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+ConnectError classify(const boost::system::error_code& ec) {
+  if (ec == asio::error::connection_refused) return ConnectError::refused;
+  if (ec == boost::beast::error::timeout || ec == asio::error::timed_out)
+    return ConnectError::timed_out;
+  return ConnectError::unreachable;
+}
+
+}  // namespace
+
+OriginPool::OriginPool(asio::io_context& ioc, const Config& config)
+    : ioc_(ioc), config_(config) {}
+
+asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std::uint16_t port,
+                                                    bool fresh_only) {
+  if (auto idle = fresh_only ? std::nullopt : take_idle(pool_key(host, port))) {
+    ConnectOutcome out;
+    out.connection.emplace(std::move(*idle));
+    out.connection->reused = true;
+    co_return out;
+  }
+  co_return co_await connect(host, port);
+}
+
+asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std::uint16_t port) {
+  using namespace asio::experimental::awaitable_operators;
+  ConnectOutcome out;
+  auto deadline = std::chrono::steady_clock::now() + config_.origin_connect_timeout;
+
+  // The resolver has no deadline of its own: race it against a timer.
+  tcp::resolver resolver(ioc_);
+  asio::steady_timer timer(ioc_, deadline);
+  std::string service = std::to_string(port);
+  auto raced = co_await (resolver.async_resolve(host, service, use_tuple) ||
+                         timer.async_wait(use_tuple));
+  if (raced.index() == 1) {
+    out.error = ConnectError::timed_out;
+    out.message = fmt::format("resolving {} timed out", host);
+    co_return out;
+  }
+  auto [resolve_ec, endpoints] = std::get<0>(raced);
+  if (resolve_ec) {
+    out.error = ConnectError::resolve_failed;
+    out.message = fmt::format("cannot resolve {}: {}", host, resolve_ec.message());
+    co_return out;
+  }
+
+  boost::beast::tcp_stream stream(ioc_);
+  stream.expires_at(deadline);
+  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
+  if (connect_ec) {
+    out.error = classify(connect_ec);
+    out.message = fmt::format("cannot connect to {}:{}: {}", host, port, connect_ec.message());
+    co_return out;
+  }
+  stream.expires_never();
+  stream.socket().set_option(tcp::no_delay(true));
+  out.connection.emplace(
+      OriginConnection{std::move(stream), false, endpoint.address().to_string()});
+  co_return out;
+}
+
+std::optional<OriginConnection> OriginPool::take_idle(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return std::nullopt;
+  auto& queue = it->second;
+  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  // Most recently used first: it is the least likely to have been closed by the origin.
+  while (!queue.empty()) {
+    Idle idle = std::move(queue.back());
+    queue.pop_back();
+    if (idle.since >= oldest_allowed && idle_connection_alive(idle.connection.stream.socket())) {
+      if (queue.empty()) idle_.erase(it);
+      return std::move(idle.connection);
+    }
+  }
+  idle_.erase(it);
+  return std::nullopt;
+}
+
+void OriginPool::release(const std::string& host, std::uint16_t port,
+                         OriginConnection connection) {
+  if (config_.origin_idle_per_host == 0) return;
+  auto& queue = idle_[pool_key(host, port)];
+  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  while (!queue.empty() && queue.front().since < oldest_allowed) queue.pop_front();
+  if (queue.size() >= config_.origin_idle_per_host) queue.pop_front();
+  connection.stream.expires_never();
+  queue.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
+}
+
+void OriginPool::clear() { idle_.clear(); }
+
+std::size_t OriginPool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, queue] : idle_) n += queue.size();
+  return n;
+}
+
+}  // namespace cacheproxy

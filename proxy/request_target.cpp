@@ -1,0 +1,111 @@
+#include "proxy/request_target.hpp"
+
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include "proxy/version.hpp"
+
+namespace cacheproxy {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool names_self(std::string_view host, std::uint16_t port, const std::vector<ListenAddress>& self,
+                std::string_view visible_hostname) {
+  for (const ListenAddress& a : self) {
+    if (a.port != port) continue;
+    if (iequals(host, a.host) || iequals(host, visible_hostname)) return true;
+    // A wildcard listener answers on every local address; loopback names are the common case.
+    if ((a.host == "0.0.0.0" || a.host == "::") &&
+        (host == "127.0.0.1" || host == "::1" || iequals(host, "localhost")))
+      return true;
+  }
+  return false;
+}
+
+RequestTarget invalid(std::string_view reason) {
+  RequestTarget t;
+  t.kind = TargetKind::invalid;
+  t.reason = reason;
+  return t;
+}
+
+RequestTarget classify_connect(std::string_view target) {
+  // authority-form: host:port, port required (RFC 9110 §9.3.6).
+  auto authority = boost::urls::parse_authority(target);
+  if (!authority || !authority->has_port() || authority->port_number() == 0 ||
+      authority->has_userinfo())
+    return invalid("CONNECT needs host:port");
+  RequestTarget t;
+  t.kind = TargetKind::connect;
+  t.host = std::string(authority->host_address());
+  t.port = authority->port_number();
+  t.url = std::string(target);
+  return t;
+}
+
+}  // namespace
+
+RequestTarget classify_target(http::verb method, std::string_view target,
+                              const std::vector<ListenAddress>& self,
+                              std::string_view visible_hostname) {
+  if (method == http::verb::connect) return classify_connect(target);
+  if (target.empty()) return invalid("empty request target");
+  if (target.front() == '/' || target == "*") {
+    // origin-form sent to a proxy: the client is talking to the proxy itself.
+    RequestTarget t;
+    t.kind = TargetKind::local;
+    t.path = std::string(target);
+    t.url = std::string(target);
+    return t;
+  }
+  auto url = boost::urls::parse_absolute_uri(target);
+  if (!url) return invalid("malformed absolute URL");
+  RequestTarget t;
+  t.url = std::string(target);
+  if (url->scheme_id() == boost::urls::scheme::https) {
+    t.kind = TargetKind::https_absolute;
+    return t;
+  }
+  if (url->scheme_id() != boost::urls::scheme::http) return invalid("unsupported URL scheme");
+  if (!url->has_authority() || url->host_address().empty()) return invalid("URL without host");
+  if (url->has_userinfo()) return invalid("URL with user information");
+  std::uint16_t port = 80;
+  if (url->has_port()) {
+    if (url->port_number() == 0) return invalid("invalid port");
+    port = url->port_number();
+  }
+  t.host = std::string(url->host_address());
+  t.port = port;
+  std::string_view path = url->encoded_path();
+  t.path = path.empty() ? "/" : std::string(path);
+  if (url->has_query()) {
+    t.path += '?';
+    t.path += std::string_view(url->encoded_query());
+  }
+  t.kind = names_self(t.host, t.port, self, visible_hostname) ? TargetKind::local
+                                                              : TargetKind::forward;
+  return t;
+}
+
+std::string via_value(unsigned http_version, std::string_view visible_hostname) {
+  return fmt::format("{}.{} {} (cacheproxy/{})", http_version / 10, http_version % 10,
+                     visible_hostname, kVersion);
+}
+
+void append_via(http::fields& fields, unsigned http_version, std::string_view visible_hostname) {
+  // A second Via field line is equivalent to appending to the list (RFC 9110 §5.3).
+  fields.insert(http::field::via, via_value(http_version, visible_hostname));
+}
+
+}  // namespace cacheproxy

@@ -1,0 +1,157 @@
+#include "proxy/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "cache/leveldb_store.hpp"
+#include "proxy/client_session.hpp"
+#include "proxy/origin_pool.hpp"
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// After an accept error such as EMFILE, wait before trying again instead of spinning.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
+                                  OriginPool& origins) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (!acceptor.is_open()) co_return;
+    if (ec) {
+      asio::steady_timer pause(acceptor.get_executor(), kAcceptRetryDelay);
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(acceptor.get_executor(),
+                   run_client_session(std::move(socket), services, origins), asio::detached);
+  }
+}
+
+}  // namespace
+
+struct Server::NetworkThread {
+  NetworkThread(const Config& config) : origins(ioc, config) {}
+  asio::io_context ioc{1};
+  OriginPool origins;
+  std::vector<tcp::acceptor> acceptors;
+  std::thread thread;
+};
+
+Server::Server(Config config) : config_(std::move(config)) {}
+
+Server::~Server() { stop(); }
+
+std::string Server::start() {
+  std::error_code fs_error;
+  std::filesystem::create_directories(config_.cache_dir, fs_error);
+  if (fs_error)
+    return fmt::format("cannot create cache_dir '{}': {}", config_.cache_dir, fs_error.message());
+  std::string error;
+  cache::LevelDbStoreOptions options;
+  options.directory = config_.cache_dir;
+  options.budget_bytes = config_.cache_size;
+  store_ = cache::open_leveldb_store(options, &error);
+  if (!store_) return fmt::format("cannot open the cache in '{}': {}", config_.cache_dir, error);
+  memory_ = std::make_unique<cache::MemoryTier>(config_.memory_cache_size);
+  store_pool_ = std::make_unique<asio::thread_pool>(config_.store_threads);
+  access_log_ = std::make_unique<AccessLog>(config_.access_log, &error);
+  if (!error.empty()) return error;
+
+  cache::PolicyConfig policy;
+  policy.heuristic.last_modified_factor = config_.heuristic_percent / 100.0;
+  policy.heuristic.max_lifetime =
+      std::chrono::duration_cast<cache::Seconds>(config_.heuristic_max_lifetime);
+  services_.reset(new Services{config_, policy, *store_, *memory_, *store_pool_, *access_log_,
+                               stats_, std::chrono::system_clock::now()});
+
+  unsigned count = config_.threads != 0 ? config_.threads
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) threads_.push_back(std::make_unique<NetworkThread>(config_));
+
+  // Every thread listens on every address; the kernel spreads connections across them.
+  for (const ListenAddress& listen : config_.listen) {
+    boost::system::error_code ec;
+    tcp::endpoint endpoint(asio::ip::make_address(listen.host, ec), listen.port);
+    if (ec) return fmt::format("listen: invalid address {}", listen.host);
+    for (auto& thread : threads_) {
+      tcp::acceptor acceptor(thread->ioc);
+      acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) {
+        int one = 1;
+        ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        acceptor.bind(endpoint, ec);
+      }
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec)
+        return fmt::format("cannot listen on {}:{}: {}", listen.host, endpoint.port(),
+                           ec.message());
+      // Port 0 asks the kernel for a free port; the other threads must then share that one.
+      endpoint.port(acceptor.local_endpoint().port());
+      thread->acceptors.push_back(std::move(acceptor));
+    }
+    ports_.push_back(endpoint.port());
+  }
+  for (auto& thread : threads_) {
+    for (auto& acceptor : thread->acceptors) {
+      asio::co_spawn(thread->ioc, accept_loop(acceptor, *services_, thread->origins),
+                     asio::detached);
+    }
+    thread->thread = std::thread([t = thread.get()] { t->ioc.run(); });
+  }
+  running_ = true;
+  return {};
+}
+
+void Server::stop() {
+  if (!running_) {
+    threads_.clear();
+    return;
+  }
+  running_ = false;
+  for (auto& thread : threads_) {
+    asio::post(thread->ioc, [t = thread.get()] {
+      boost::system::error_code ignored;
+      for (auto& acceptor : t->acceptors) acceptor.close(ignored);
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  while (services_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& thread : threads_) {
+    asio::post(thread->ioc, [t = thread.get()] {
+      t->origins.clear();
+      t->ioc.stop();
+    });
+  }
+  for (auto& thread : threads_) thread->thread.join();
+  // Blocking calls still running post their completions to the stopped io_contexts, which
+  // must therefore outlive them; then the io_contexts go, destroying the suspended sessions,
+  // and only then the store they used.
+  store_pool_->join();
+  threads_.clear();
+  store_pool_.reset();
+  services_.reset();
+  store_.reset();
+}
+
+}  // namespace cacheproxy

@@ -1,0 +1,31 @@
+// What every session shares: the immutable config, the cache tiers, counters and logs.
+// Owned by the Server; sessions hold references.
+#pragma once
+
+#include "cache/memory_tier.hpp"
+#include "cache/policy.hpp"
+#include "cache/store.hpp"
+#include "proxy/access_log.hpp"
+#include "proxy/config.hpp"
+#include "proxy/stats.hpp"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <chrono>
+
+namespace cacheproxy {
+
+struct Services {
+  const Config& config;
+  cache::PolicyConfig policy;
+  cache::Store& store;
+  cache::MemoryTier& memory;
+  boost::asio::thread_pool& store_pool;  // LevelDB calls run here, never on network threads
+  AccessLog& access_log;
+  Stats& stats;
+  std::chrono::system_clock::time_point started;
+  std::atomic<int> in_flight{0};  // requests being handled, for graceful shutdown
+};
+
+}  // namespace cacheproxy

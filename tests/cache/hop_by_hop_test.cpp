@@ -1,0 +1,67 @@
+#include "cache/hop_by_hop.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace http = boost::beast::http;
+using cacheproxy::cache::remove_hop_by_hop;
+
+namespace {
+
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+struct HopRow {
+  std::string name;
+  Lines input;
+  std::vector<std::string> remaining;  // field names, in order
+};
+
+}  // namespace
+
+TEST_CASE("remove_hop_by_hop removes fixed and Connection-named fields", "[hop_by_hop]") {
+  static const std::vector<HopRow> rows{
+      {"fixed names",
+       {{"Connection", "keep-alive"},
+        {"Keep-Alive", "timeout=5"},
+        {"Proxy-Connection", "keep-alive"},
+        {"Proxy-Authorization", "Basic eA=="},
+        {"Proxy-Authenticate", "Basic"},
+        {"TE", "trailers"},
+        {"Trailer", "X-Checksum"},
+        {"Transfer-Encoding", "chunked"},
+        {"Upgrade", "websocket"},
+        {"Content-Type", "text/html"}},
+       {"Content-Type"}},
+      {"names are case-insensitive",
+       {{"KEEP-ALIVE", "timeout=5"}, {"transfer-encoding", "chunked"}, {"ETag", "\"a\""}},
+       {"ETag"}},
+      {"Connection names more fields",
+       {{"Connection", "X-A, x-b"}, {"X-A", "1"}, {"X-B", "2"}, {"X-C", "3"}},
+       {"X-C"}},
+      {"several Connection lines",
+       {{"Connection", "x-a"},
+        {"connection", " X-B ,,"},
+        {"X-A", "1"},
+        {"X-B", "2"},
+        {"Date", "d"}},
+       {"Date"}},
+      {"Connection: close removes nothing else",
+       {{"Connection", "close"}, {"Cache-Control", "max-age=5"}, {"Age", "1"}},
+       {"Cache-Control", "Age"}},
+      {"repeated lines of a named field all go",
+       {{"Connection", "X-Hop"}, {"X-Hop", "1"}, {"X-Hop", "2"}, {"Vary", "Accept"}},
+       {"Vary"}},
+      {"no hop-by-hop fields", {{"Server", "s"}, {"Via", "1.1 p"}}, {"Server", "Via"}},
+      {"empty", {}, {}},
+  };
+  const HopRow row = GENERATE(from_range(rows));
+  CAPTURE(row.name);
+  http::fields fields;
+  for (const auto& [name, value] : row.input) fields.insert(name, value);
+  remove_hop_by_hop(fields);
+  std::vector<std::string> remaining;
+  for (const auto& f : fields) remaining.emplace_back(f.name_string());
+  CHECK(remaining == row.remaining);
+}

@@ -1,0 +1,499 @@
+// The Store conformance suite. Every case is a TEMPLATE_LIST_TEST_CASE over StoreBackends: a
+// new backend adds a class with open() (same data each time for a persistent backend) and
+// kPersistent, and runs every case. LevelDB-only cases (records damaged on disk) follow.
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "cache/entry_codec.hpp"
+#include "cache/leveldb_layout.hpp"
+#include "cache/leveldb_store.hpp"
+
+namespace cacheproxy::cache {
+namespace {
+
+struct StoreParams {
+  std::uint64_t budget_bytes = 64 << 20;
+  std::size_t chunk_bytes = 4096;
+};
+
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cacheproxy-store-XXXXXX");
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class LevelDbBackend {
+ public:
+  static constexpr bool kPersistent = true;
+
+  std::unique_ptr<Store> open(const StoreParams& params) {
+    LevelDbStoreOptions options;
+    options.directory = dir_.path();
+    options.budget_bytes = params.budget_bytes;
+    options.chunk_bytes = params.chunk_bytes;
+    options.block_cache_bytes = 1 << 20;
+    std::string error;
+    std::unique_ptr<Store> store = open_leveldb_store(options, &error);
+    INFO(error);
+    REQUIRE(store);
+    return store;
+  }
+  const std::string& directory() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+};
+
+using StoreBackends = std::tuple<LevelDbBackend>;
+
+// Deterministic bytes that differ by seed and by position.
+std::string pattern(std::size_t size, unsigned seed) {
+  std::string s(size, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (char& c : s) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+EntryMeta make_meta(std::uint64_t body_size, unsigned seed = 0) {
+  EntryMeta m;
+  m.status = 200;
+  m.headers.insert("Content-Type", "application/octet-stream");
+  m.headers.insert("X-Seed", std::to_string(seed));
+  m.response_time = TimePoint(std::chrono::seconds(1'700'000'000));
+  m.request_time = m.response_time - std::chrono::seconds(1);
+  m.body_size = body_size;
+  return m;
+}
+
+// Stores body under key in appends of uneven sizes. Returns commit()'s answer.
+bool put(Store& store, const std::string& key, const std::string& body, unsigned seed = 0) {
+  std::unique_ptr<Insert> insert = store.begin_insert(key);
+  for (std::size_t at = 0, step = 1000; at < body.size(); at += step, step = step * 3 % 7919 + 1) {
+    if (!insert->append(std::string_view(body).substr(at, step))) return false;
+  }
+  return insert->commit(make_meta(body.size(), seed));
+}
+
+std::optional<std::string> read_all(Store& store, std::string_view key, const EntryMeta& meta) {
+  return store.read_body(key, meta, 0, meta.body_size);
+}
+
+TEMPLATE_LIST_TEST_CASE("put then lookup and read back", "[store]", StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  REQUIRE_FALSE(store->lookup("http://a/"));
+  REQUIRE(store->usage().entries == 0);
+
+  const std::string body = pattern(10'000, 1);
+  REQUIRE(put(*store, "http://a/", body, 1));
+  const std::optional<EntryMeta> meta = store->lookup("http://a/");
+  REQUIRE(meta);
+  REQUIRE(meta->status == 200);
+  REQUIRE(meta->headers["X-Seed"] == "1");
+  REQUIRE(meta->body_size == body.size());
+  REQUIRE(meta->body_id != 0);
+  REQUIRE(meta->response_time == TimePoint(std::chrono::seconds(1'700'000'000)));
+  REQUIRE(read_all(*store, "http://a/", *meta) == body);
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(store->usage().bytes > body.size());
+
+  REQUIRE(put(*store, "http://empty/", ""));
+  const std::optional<EntryMeta> empty = store->lookup("http://empty/");
+  REQUIRE(empty);
+  REQUIRE(read_all(*store, "http://empty/", *empty) == "");
+  REQUIRE(store->usage().entries == 2);
+}
+
+TEMPLATE_LIST_TEST_CASE("a multi-chunk body reads back at any offset", "[store]", StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  const std::string body = pattern(1 << 20, 2);
+  REQUIRE(put(*store, "k", body));
+  const EntryMeta meta = *store->lookup("k");
+  REQUIRE(read_all(*store, "k", meta) == body);
+  for (std::uint64_t offset : {0, 1, 4095, 4096, 4097, 12288, 500'000, (1 << 20) - 1}) {
+    for (std::size_t length : {1, 4095, 4096, 4097, 10'000}) {
+      INFO("offset " << offset << " length " << length);
+      const std::optional<std::string> part = store->read_body("k", meta, offset, length);
+      REQUIRE(part);
+      REQUIRE(*part == body.substr(offset, length));  // shorter only at the end
+    }
+  }
+  REQUIRE(store->read_body("k", meta, body.size(), 100) == "");
+  REQUIRE(store->read_body("k", meta, 10, 0) == "");
+  REQUIRE_FALSE(store->read_body("k", meta, body.size() + 1, 100));
+  // A chunk-aligned size has no short last chunk.
+  REQUIRE(put(*store, "aligned", pattern(3 * 4096, 3)));
+  REQUIRE(read_all(*store, "aligned", *store->lookup("aligned")) == pattern(3 * 4096, 3));
+}
+
+TEMPLATE_LIST_TEST_CASE("an overwrite replaces atomically; the old body is gone", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  REQUIRE(put(*store, "k", pattern(20'000, 1), 1));
+  const EntryMeta old_meta = *store->lookup("k");
+
+  // While the replacement is being written, readers still get the old entry whole.
+  std::unique_ptr<Insert> insert = store->begin_insert("k");
+  const std::string new_body = pattern(9'000, 2);
+  REQUIRE(insert->append(new_body));
+  REQUIRE(store->lookup("k")->body_id == old_meta.body_id);
+  REQUIRE(read_all(*store, "k", old_meta) == pattern(20'000, 1));
+  REQUIRE(insert->commit(make_meta(new_body.size(), 2)));
+
+  const EntryMeta new_meta = *store->lookup("k");
+  REQUIRE(new_meta.body_id != old_meta.body_id);
+  REQUIRE(new_meta.headers["X-Seed"] == "2");
+  REQUIRE(read_all(*store, "k", new_meta) == new_body);
+  REQUIRE_FALSE(read_all(*store, "k", old_meta));
+  REQUIRE_FALSE(store->read_body("k", old_meta, 0, 10));
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(store->counters().corrupt_erased == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("abort, destruction or a bad commit leave nothing", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  {
+    std::unique_ptr<Insert> insert = store->begin_insert("aborted");
+    REQUIRE(insert->append(pattern(50'000, 1)));
+    insert->abort();
+    insert->abort();  // twice is fine
+    REQUIRE_FALSE(insert->append("more"));
+    REQUIRE_FALSE(insert->commit(make_meta(50'000)));
+  }
+  {
+    std::unique_ptr<Insert> dropped = store->begin_insert("dropped");
+    REQUIRE(dropped->append(pattern(50'000, 1)));
+  }
+  REQUIRE(put(*store, "kept", pattern(5'000, 1)));
+  {
+    std::unique_ptr<Insert> wrong = store->begin_insert("kept");
+    REQUIRE(wrong->append(pattern(30'000, 2)));
+    REQUIRE_FALSE(wrong->commit(make_meta(29'999)));  // size differs from what was appended
+  }
+  REQUIRE_FALSE(store->lookup("aborted"));
+  REQUIRE_FALSE(store->lookup("dropped"));
+  REQUIRE(read_all(*store, "kept", *store->lookup("kept")) == pattern(5'000, 1));
+  REQUIRE(store->usage().entries == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("an insert may outlive its store", "[store]", StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  std::unique_ptr<Insert> insert = store->begin_insert("k");
+  REQUIRE(insert->append(pattern(20'000, 1)));
+  store.reset();
+  REQUIRE(insert->append(pattern(20'000, 2)));
+  insert->abort();
+  insert.reset();
+  if constexpr (TestType::kPersistent) {
+    store = backend.open({});
+    REQUIRE_FALSE(store->lookup("k"));
+    REQUIRE(store->usage().entries == 0);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("eviction keeps the budget, least recently used first", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  // Each entry charges its 10 000 body bytes plus a few hundred: four fit, five do not.
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+  std::unique_ptr<Store> store = backend.open(params);
+  for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+  REQUIRE(store->usage().entries == 4);
+  REQUIRE(store->lookup("a"));  // a lookup is a use
+  store->touch("b");            // so is a memory-tier hit
+  store->touch("missing");
+  REQUIRE(put(*store, "e", pattern(10'000, 1)));
+  REQUIRE(put(*store, "f", pattern(10'000, 1)));
+
+  REQUIRE_FALSE(store->lookup("c"));
+  REQUIRE_FALSE(store->lookup("d"));
+  for (const char* key : {"a", "b", "e", "f"}) {
+    INFO(key);
+    const std::optional<EntryMeta> meta = store->lookup(key);
+    REQUIRE(meta);
+    REQUIRE(read_all(*store, key, *meta) == pattern(10'000, 1));
+  }
+  REQUIRE(store->usage().entries == 4);
+  REQUIRE(store->usage().bytes <= params.budget_bytes);
+  REQUIRE(store->counters().evictions == 2);
+  REQUIRE(store->counters().evicted_bytes > 20'000);
+}
+
+TEMPLATE_LIST_TEST_CASE("an object larger than the budget is refused", "[store]", StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({.budget_bytes = 20'000, .chunk_bytes = 4096});
+  REQUIRE(put(*store, "small", pattern(1'000, 1)));
+  REQUIRE_FALSE(put(*store, "big", pattern(30'000, 1)));
+  // Body within the budget, but not with its metadata and keys.
+  REQUIRE_FALSE(put(*store, "almost", pattern(19'990, 1)));
+  REQUIRE_FALSE(store->lookup("big"));
+  REQUIRE_FALSE(store->lookup("almost"));
+  REQUIRE(store->lookup("small"));  // nothing was evicted for them
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(store->counters().evictions == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("a restart keeps entries, usage and recency", "[store]", StoreBackends) {
+  if constexpr (TestType::kPersistent) {
+    TestType backend;
+    const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+    std::unique_ptr<Store> store = backend.open(params);
+    for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+    REQUIRE(store->lookup("a"));
+    store->touch("b");
+    const StoreUsage before = store->usage();
+    store.reset();
+
+    store = backend.open(params);
+    REQUIRE(store->usage().bytes == before.bytes);
+    REQUIRE(store->usage().entries == before.entries);
+    REQUIRE(put(*store, "e", pattern(10'000, 2)));
+    REQUIRE_FALSE(store->lookup("c"));  // c was least recently used before the restart
+    for (const char* key : {"a", "b", "d", "e"}) {
+      INFO(key);
+      const std::optional<EntryMeta> meta = store->lookup(key);
+      REQUIRE(meta);
+      REQUIRE(read_all(*store, key, *meta) == pattern(10'000, key[0] == 'e' ? 2 : 1));
+    }
+    REQUIRE(store->counters().corrupt_erased == 0);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("update_meta replaces the metadata of the same body only", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  REQUIRE(put(*store, "k", pattern(9'000, 1), 1));
+  EntryMeta meta = *store->lookup("k");
+  meta.headers.set("X-Seed", "refreshed");
+  meta.headers.insert("Age", "3");
+  meta.response_time += std::chrono::seconds(60);
+  REQUIRE(store->update_meta("k", meta));
+  const EntryMeta updated = *store->lookup("k");
+  REQUIRE(updated.headers["X-Seed"] == "refreshed");
+  REQUIRE(updated.headers["Age"] == "3");
+  REQUIRE(updated.response_time == meta.response_time);
+  REQUIRE(updated.body_id == meta.body_id);
+  REQUIRE(read_all(*store, "k", updated) == pattern(9'000, 1));
+  REQUIRE(store->usage().entries == 1);
+
+  REQUIRE_FALSE(store->update_meta("missing", meta));
+  EntryMeta other_size = meta;
+  other_size.body_size += 1;
+  REQUIRE_FALSE(store->update_meta("k", other_size));
+  REQUIRE(put(*store, "k", pattern(9'000, 2), 2));  // replaced: the old body id is stale
+  REQUIRE_FALSE(store->update_meta("k", meta));
+  REQUIRE(store->lookup("k")->headers["X-Seed"] == "2");
+}
+
+TEMPLATE_LIST_TEST_CASE("erase removes an entry and its body", "[store]", StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({});
+  REQUIRE(put(*store, "a", pattern(9'000, 1)));
+  REQUIRE(put(*store, "b", pattern(9'000, 1)));
+  const EntryMeta meta = *store->lookup("a");
+  const std::uint64_t bytes_of_both = store->usage().bytes;
+  store->erase("a");
+  store->erase("missing");
+  REQUIRE_FALSE(store->lookup("a"));
+  REQUIRE_FALSE(read_all(*store, "a", meta));
+  REQUIRE(store->lookup("b"));
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(store->usage().bytes == bytes_of_both / 2);
+}
+
+TEMPLATE_LIST_TEST_CASE("concurrent inserts and lookups stay consistent", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({.budget_bytes = 400'000, .chunk_bytes = 1024});
+  std::atomic<int> mismatches{0}, hits{0};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (unsigned i = 0; i < 150; ++i) {
+        const std::string key = "k" + std::to_string((i * 5 + t) % 12);
+        if (i % 3 == 0) {
+          const unsigned seed = t * 1000 + i;
+          (void)put(*store, key, pattern(2'000 + seed % 7'000, seed), seed);
+        } else if (i % 17 == 1) {
+          store->erase(key);
+        } else if (std::optional<EntryMeta> meta = store->lookup(key)) {
+          const unsigned seed = std::stoul(std::string(meta->headers["X-Seed"]));
+          // nullopt is allowed (replaced meanwhile); wrong bytes never are.
+          if (std::optional<std::string> body = read_all(*store, key, *meta)) {
+            ++hits;
+            if (*body != pattern(meta->body_size, seed)) ++mismatches;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  REQUIRE(mismatches == 0);
+  REQUIRE(hits > 0);
+  REQUIRE(store->usage().bytes <= 400'000);
+  REQUIRE(store->counters().corrupt_erased == 0);
+}
+
+// ---- LevelDB only: records damaged or left behind on disk ----
+
+// Direct access to a closed store's database.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& directory) {
+    leveldb::Options options;
+    leveldb::DB* db = nullptr;
+    REQUIRE(leveldb::DB::Open(options, directory, &db).ok());
+    db_.reset(db);
+  }
+  std::vector<std::string> keys(std::string_view prefix) {
+    std::vector<std::string> out;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek({prefix.data(), prefix.size()});
+         it->Valid() && it->key().starts_with({prefix.data(), prefix.size()}); it->Next())
+      out.push_back(it->key().ToString());
+    return out;
+  }
+  void put(const std::string& key, const std::string& value) {
+    REQUIRE(db_->Put(leveldb::WriteOptions(), key, value).ok());
+  }
+
+ private:
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+TEST_CASE("chunks of an insert that never committed are gone after reopen", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(put(*store, "kept", pattern(10'000, 1)));
+  const StoreUsage usage = store->usage();
+  for (const char* key : {"kept", "new"}) {  // a replacement and a first insert, both cut off
+    std::unique_ptr<Insert> insert = store->begin_insert(key);
+    REQUIRE(insert->append(pattern(40'000, 2)));
+    REQUIRE(abandon_insert_for_testing(*insert));
+  }
+  store.reset();
+  {
+    RawDb raw(backend.directory());  // the crash left chunks and their intents
+    REQUIRE(raw.keys(kIntentPrefix).size() == 2);
+    REQUIRE(raw.keys(kBodyPrefix).size() == 3 + 2 * 9);
+  }
+  store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(store->usage().bytes == usage.bytes);
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE_FALSE(store->lookup("new"));
+  REQUIRE(read_all(*store, "kept", *store->lookup("kept")) == pattern(10'000, 1));
+  store.reset();
+  RawDb raw(backend.directory());
+  REQUIRE(raw.keys(kIntentPrefix).empty());
+  REQUIRE(raw.keys(kBodyPrefix).size() == 3);  // only the committed body's chunks
+}
+
+TEST_CASE("a corrupt meta record is erased and counted", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({});
+  REQUIRE(put(*store, "bad", pattern(10'000, 1)));
+  REQUIRE(put(*store, "flipped", pattern(10'000, 1)));
+  REQUIRE(put(*store, "good", pattern(10'000, 1)));
+  store.reset();
+  {
+    RawDb raw(backend.directory());
+    raw.put(meta_key("bad"), "garbage");
+    std::string flipped = encode_entry_meta(make_meta(10'000));
+    flipped[5] ^= 0x10;
+    raw.put(meta_key("flipped"), flipped);
+  }
+  store = backend.open({});
+  REQUIRE_FALSE(store->lookup("bad"));
+  REQUIRE_FALSE(store->lookup("flipped"));
+  REQUIRE(store->counters().corrupt_erased == 2);
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(read_all(*store, "good", *store->lookup("good")) == pattern(10'000, 1));
+  store.reset();
+  RawDb raw(backend.directory());
+  REQUIRE(raw.keys(meta_key("bad")).empty());
+  REQUIRE(raw.keys(use_key("bad")).empty());
+  REQUIRE(raw.keys(key_bodies_prefix("bad")).empty());
+  REQUIRE(raw.keys(key_bodies_prefix("flipped")).empty());
+  REQUIRE(raw.keys(key_bodies_prefix("good")).size() == 3);
+}
+
+TEST_CASE("a damaged chunk fails the read and erases the entry", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(put(*store, "k", pattern(10'000, 1)));
+  const std::uint64_t body_id = store->lookup("k")->body_id;
+  store.reset();
+  RawDb(backend.directory()).put(chunk_key("k", body_id, 1), "short");
+  store = backend.open({.chunk_bytes = 4096});
+  const EntryMeta meta = *store->lookup("k");
+  REQUIRE(store->read_body("k", meta, 0, 100) == pattern(100, 1));  // chunk 0 is intact
+  REQUIRE_FALSE(store->read_body("k", meta, 5000, 100));
+  REQUIRE(store->counters().corrupt_erased == 1);
+  REQUIRE_FALSE(store->lookup("k"));
+  REQUIRE(store->usage().entries == 0);
+}
+
+TEST_CASE("the chunk size is fixed when the store is created", "[store][leveldb]") {
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(put(*store, "k", pattern(30'000, 1)));
+  store.reset();
+  store = backend.open({.chunk_bytes = 10'000});
+  REQUIRE(read_all(*store, "k", *store->lookup("k")) == pattern(30'000, 1));
+}
+
+TEST_CASE("open refuses bad options", "[store][leveldb]") {
+  TempDir dir;
+  LevelDbStoreOptions options;
+  options.directory = dir.path();
+  std::string error;
+  options.eviction_policy = "no-such-policy";
+  REQUIRE_FALSE(open_leveldb_store(options, &error));
+  REQUIRE_THAT(error, Catch::Contains("no-such-policy"));
+  options.eviction_policy = "lru";
+  options.chunk_bytes = 0;
+  REQUIRE_FALSE(open_leveldb_store(options, &error));
+  options.chunk_bytes = 4096;
+  options.directory = dir.path() + "/missing-parent/a/b";
+  // LevelDB creates only the last path component.
+  REQUIRE_FALSE(open_leveldb_store(options, &error));
+  REQUIRE_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace cacheproxy::cache

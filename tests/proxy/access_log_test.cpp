@@ -1,0 +1,29 @@
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "proxy/access_log.hpp"
+
+using namespace cacheproxy;
+
+TEST_CASE("access log lines follow Squid's native format", "[access_log]") {
+  AccessRecord r;
+  r.finished = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  r.elapsed = std::chrono::milliseconds(42);
+  r.client = "127.0.0.1";
+  r.code = ResultCode::tcp_mem_hit;
+  r.status = 200;
+  r.bytes = 1234;
+  r.method = "GET";
+  r.url = "http://example.test/a b";
+  r.hierarchy = "HIER_NONE";
+  r.mime = "text/html";
+  std::string line = format_access_line(r);
+  CHECK(line ==
+        "1700000000.123     42 127.0.0.1 TCP_MEM_HIT/200 1234 GET http://example.test/a%20b - "
+        "HIER_NONE/- text/html\n");
+  std::istringstream fields(line);
+  std::vector<std::string> parts;
+  for (std::string part; fields >> part;) parts.push_back(part);
+  CHECK(parts.size() == 10);
+}

@@ -1,0 +1,163 @@
+// The cacheproxy executable itself: flags, config checking, signals, and its access log read
+// by a real Squid log analyzer (goaccess).
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/origin_server.hpp"
+#include "support/test_proxy.hpp"
+
+using namespace cacheproxy::testing;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string output;
+};
+
+Run run_command(const std::string& command) {
+  Run r;
+  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string binary() { return CACHEPROXY_BINARY; }
+
+// A free loopback port: bind to 0 and close again.
+std::uint16_t free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+}  // namespace
+
+TEST_CASE("--help, --version and --check-config", "[binary]") {
+  Run help = run_command(binary() + " --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("cache_dir") != std::string::npos);
+  CHECK(help.output.find("--check-config") != std::string::npos);
+  Run version = run_command(binary() + " --version");
+  CHECK(version.exit_code == 0);
+  CHECK(version.output.find("cacheproxy 0.") != std::string::npos);
+
+  Run shipped = run_command(binary() + " --config " CACHEPROXY_SOURCE_DIR
+                            "/conf/cacheproxy.conf --check-config");
+  CHECK(shipped.exit_code == 0);
+
+  TempDir dir;
+  std::string bad = (dir.path() / "bad.conf").string();
+  std::ofstream(bad) << "cache_size = lots\n";
+  Run invalid = run_command(binary() + " --config " + bad + " --check-config");
+  CHECK(invalid.exit_code == 1);
+  CHECK(invalid.output.find("cache_size") != std::string::npos);
+  std::ofstream(bad) << "no_such_setting = 1\n";
+  CHECK(run_command(binary() + " --config " + bad + " --check-config").exit_code == 1);
+  CHECK(run_command(binary() + " --config /nonexistent.conf --check-config").exit_code == 1);
+  // Flags override the file and take dashes or underscores.
+  std::ofstream(bad) << "cache_size = lots\n";
+  CHECK(run_command(binary() + " --config " + bad + " --cache-size=2GiB --check-config")
+            .exit_code == 0);
+  CHECK(run_command(binary() + " --memory_cache_size=1x --check-config").exit_code == 1);
+}
+
+TEST_CASE("SIGTERM finishes an in-flight request, then the process exits cleanly",
+          "[binary]") {
+  OriginServer origin([](const OriginRequest&) {
+    OriginResponse r = make_response(200, "slow but whole", {{"Cache-Control", "max-age=60"}});
+    r.delay = std::chrono::milliseconds(800);
+    return r;
+  });
+  TempDir dir;
+  std::uint16_t port = free_port();
+  std::string log = (dir.path() / "proxy.log").string();
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stderr);
+    std::string listen = fmt::format("--listen=127.0.0.1:{}", port);
+    std::string cache = fmt::format("--cache-dir={}/cache", dir.path().string());
+    std::string access = fmt::format("--access-log={}/access.log", dir.path().string());
+    ::execl(CACHEPROXY_BINARY, "cacheproxy", listen.c_str(), cache.c_str(), access.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait for the listener.
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    try {
+      ProxyClient probe(port);
+      up = true;
+    } catch (...) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  REQUIRE(up);
+  ProxyClient client(port);
+  std::thread killer([pid] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(pid, SIGTERM);
+  });
+  Response res = client.get(origin.url("/slow"));
+  killer.join();
+  CHECK(res.body() == "slow but whole");
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(text);
+  CHECK(text.find("stopped; requests=1") != std::string::npos);
+}
+
+TEST_CASE("goaccess reads the access log as Squid's native format", "[binary][access_log]") {
+  REQUIRE(run_command("command -v goaccess").exit_code == 0);  // apt-get install goaccess
+  OriginServer origin([](const OriginRequest&) {
+    return make_response(200, "for goaccess", {{"Cache-Control", "max-age=60"},
+                                               {"Content-Type", "text/html; charset=utf-8"}});
+  });
+  TempDir dir;
+  {
+    TestProxy proxy(dir.path());
+    ProxyClient client(proxy.port());
+    client.get(origin.url("/g"));
+    client.get(origin.url("/g"));
+    client.get(origin.url("/other"));
+    REQUIRE(proxy.access_log_lines(3).size() == 3);
+  }
+  std::string log = (dir.path() / "access.log").string();
+  auto parse = [&](const std::string& file, const std::string& format_flags) {
+    std::string report = (dir.path() / "report.json").string();
+    Run run = run_command(fmt::format("goaccess {} {} --no-global-config -o {}", file,
+                                      format_flags, report));
+    INFO(run.output);
+    CHECK(run.exit_code == 0);
+    std::ifstream in(report);
+    std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Every line counted, none rejected by the parser.
+    CHECK(json.find("\"total_requests\": 3") != std::string::npos);
+    CHECK(json.find("\"failed_requests\": 0") != std::string::npos);
+  };
+  // Squid's native access.log, as goaccess's documentation spells it.
+  parse(log, "--log-format='%x.%^ %~%L %h %^/%s %b %m %U' --date-format=%s --time-format=%s");
+  // goaccess's SQUID preset reads the same lines as Squid sends them through syslog.
+  std::string syslog = (dir.path() / "syslog.log").string();
+  REQUIRE(run_command(fmt::format("sed 's/^/Nov 25 13:00:00 gw squid[1]: /' {} > {}", log,
+                                  syslog)).exit_code == 0);
+  parse(syslog, "--log-format=SQUID");
+}

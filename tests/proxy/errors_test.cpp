@@ -1,0 +1,116 @@
+// Failures are answered clearly and the proxy keeps serving.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "support/origin_server.hpp"
+#include "support/test_proxy.hpp"
+
+using namespace cacheproxy::testing;
+namespace http = boost::beast::http;
+
+namespace {
+
+// A loopback port with nothing listening: bind, note the port, close.
+std::uint16_t closed_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(
+      ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace
+
+TEST_CASE("an origin that refuses connections gives 502", "[proxy][errors]") {
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response res = client.get("http://127.0.0.1:" + std::to_string(closed_port()) + "/x");
+  CHECK(res.result_int() == 502);
+  CHECK(res.body().find("refused") != std::string::npos);
+  // The same connection still works.
+  CHECK(client.get("/stats").result_int() == 200);
+}
+
+TEST_CASE("an unknown host gives 502 naming the resolver's error", "[proxy][errors]") {
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  // .invalid never resolves (RFC 6761); the lookup fails locally.
+  Response res = client.get("http://no-such-host.invalid/x");
+  CHECK(res.result_int() == 502);
+  CHECK(res.body().find("cannot resolve no-such-host.invalid") != std::string::npos);
+}
+
+TEST_CASE("a slow origin gives 504", "[proxy][errors]") {
+  OriginServer origin([](const OriginRequest&) {
+    OriginResponse r = make_response(200, "late");
+    r.delay = std::chrono::milliseconds(3000);
+    return r;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.origin_read_timeout = std::chrono::milliseconds(300);
+  });
+  ProxyClient client(proxy.port());
+  Response res = client.get(origin.url("/slow"));
+  CHECK(res.result_int() == 504);
+  auto lines = proxy.access_log_lines(1);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("/504 ") != std::string::npos);
+}
+
+TEST_CASE("an origin closing mid-body cuts the response and nothing is cached",
+          "[proxy][errors][cache]") {
+  OriginServer origin([](const OriginRequest&) {
+    OriginResponse r = make_response(200, std::string(200000, 'z'),
+                                     {{"Cache-Control", "max-age=3600"}});
+    r.cut_after = 100000;
+    return r;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  {
+    ProxyClient client(proxy.port());
+    CHECK_THROWS(client.get(origin.url("/cut")));
+  }
+  ProxyClient again(proxy.port());
+  CHECK_THROWS(again.get(origin.url("/cut")));
+  // Both went to the origin: the truncated body was never stored.
+  CHECK(origin.request_count("/cut") == 2);
+  auto stats = proxy.server().services().stats.snapshot();
+  CHECK(stats.stores == 0);
+  CHECK(proxy.server().services().store.usage().entries == 0);
+}
+
+TEST_CASE("malformed requests get 400 and the proxy keeps serving", "[proxy][errors]") {
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  std::string reply = raw_exchange(proxy.port(), "GARBAGE\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+  reply = raw_exchange(proxy.port(), "GET ftp://example.test/x HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+  reply = raw_exchange(proxy.port(), "GET https://example.test/x HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(reply.find("CONNECT") != std::string::npos);
+  std::string huge = "GET http://example.test/ HTTP/1.1\r\nX-Big: " + std::string(100000, 'a') +
+                     "\r\n\r\n";
+  reply = raw_exchange(proxy.port(), huge);
+  CHECK(reply.rfind("HTTP/1.1 431", 0) == 0);
+  ProxyClient client(proxy.port());
+  CHECK(client.get("/stats").result_int() == 200);
+}
+
+TEST_CASE("an idle client is disconnected after client_idle_timeout", "[proxy][errors]") {
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.client_header_timeout = std::chrono::milliseconds(300);
+    c.client_idle_timeout = std::chrono::milliseconds(300);
+  });
+  ProxyClient client(proxy.port());
+  CHECK(client.get("/stats").result_int() == 200);
+  auto start = std::chrono::steady_clock::now();
+  CHECK(client.closed_by_peer());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+}

@@ -1,0 +1,254 @@
+// The proxy end to end: a real origin, the proxy in-process, real client sockets.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include "support/origin_server.hpp"
+#include "support/test_proxy.hpp"
+
+using namespace cacheproxy::testing;
+namespace http = boost::beast::http;
+
+namespace {
+
+OriginResponse cacheable(std::string body) {
+  return make_response(200, std::move(body),
+                       {{"Cache-Control", "max-age=3600"}, {"Content-Type", "text/plain"}});
+}
+
+bool contains(const std::string& line, const std::string& part) {
+  return line.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a miss then a hit reaches the origin once", "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest&) { return cacheable("hello world"); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+
+  Response first = client.get(origin.url("/a.txt"));
+  CHECK(first.result_int() == 200);
+  CHECK(first.body() == "hello world");
+  Response second = client.get(origin.url("/a.txt"));
+  CHECK(second.result_int() == 200);
+  CHECK(second.body() == "hello world");
+  CHECK(second.count(http::field::age) == 1);
+  CHECK(origin.request_count("/a.txt") == 1);
+
+  auto lines = proxy.access_log_lines(2);
+  REQUIRE(lines.size() == 2);
+  CHECK(contains(lines[0], " TCP_MISS/200 "));
+  CHECK(contains(lines[1], " TCP_HIT/200 "));
+  // The third is served from the memory tier the disk hit promoted it to.
+  Response third = client.get(origin.url("/a.txt"));
+  CHECK(third.body() == "hello world");
+  CHECK(contains(proxy.access_log_lines(3).at(2), " TCP_MEM_HIT/200 "));
+  CHECK(origin.request_count("/a.txt") == 1);
+}
+
+TEST_CASE("equivalent URLs share one cache entry", "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest&) { return cacheable("same"); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  std::string port = std::to_string(origin.port());
+  client.get("http://127.0.0.1:" + port + "/%7Euser/x#frag");
+  Response again = client.get("HTTP://127.0.0.1:" + port + "/~user/x");
+  CHECK(again.body() == "same");
+  CHECK(origin.request_count() == 1);
+}
+
+TEST_CASE("HEAD is answered from a GET entry without a body", "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest&) { return cacheable("0123456789"); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  client.get(origin.url("/h"));
+  Response head = client.request(http::verb::head, origin.url("/h"));
+  CHECK(head.result_int() == 200);
+  CHECK(head[http::field::content_length] == "10");
+  CHECK(head.body().empty());
+  CHECK(origin.request_count() == 1);
+  // The connection is still in step: the next request on it works.
+  CHECK(client.get(origin.url("/h")).body() == "0123456789");
+}
+
+TEST_CASE("POST passes through with its body and invalidates the entry", "[proxy][cache]") {
+  int version = 0;
+  OriginServer origin([&](const OriginRequest& r) {
+    if (r.method == "POST") {
+      ++version;
+      return make_response(201, "got " + r.body);
+    }
+    return cacheable("v" + std::to_string(version));
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  CHECK(client.get(origin.url("/r")).body() == "v0");
+  CHECK(client.get(origin.url("/r")).body() == "v0");
+  Response posted = client.request(http::verb::post, origin.url("/r"),
+                                   {{"Content-Type", "text/plain"}}, "payload-123");
+  CHECK(posted.result_int() == 201);
+  CHECK(posted.body() == "got payload-123");
+  CHECK(origin.requests().back().body == "payload-123");
+  // The stale entry is gone: the next GET goes to the origin.
+  CHECK(client.get(origin.url("/r")).body() == "v1");
+  CHECK(origin.request_count("/r") == 3 + 0);
+}
+
+TEST_CASE("a large POST body is streamed to the origin", "[proxy]") {
+  OriginServer origin([](const OriginRequest& r) {
+    return make_response(200, std::to_string(r.body.size()));
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  std::string body(3 * 1024 * 1024 + 17, 'x');
+  Response res = client.request(http::verb::put, origin.url("/upload"), {}, body);
+  CHECK(res.body() == std::to_string(body.size()));
+}
+
+TEST_CASE("100 requests on one keep-alive connection", "[proxy]") {
+  OriginServer origin([](const OriginRequest& r) { return cacheable("body of " + r.target); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  for (int i = 0; i < 100; ++i) {
+    std::string path = "/k" + std::to_string(i % 10);
+    Response res = client.get(origin.url(path));
+    REQUIRE(res.result_int() == 200);
+    REQUIRE(res.body() == "body of " + path);
+  }
+  CHECK(origin.request_count() == 10);
+  // Misses reuse pooled origin connections instead of opening one each.
+  CHECK(origin.connection_count() < 10);
+  CHECK(proxy.server().services().stats.snapshot().client_connections == 1);
+}
+
+TEST_CASE("HTTP/1.0 clients are served and the connection closes", "[proxy]") {
+  OriginServer origin([](const OriginRequest&) {
+    OriginResponse r = cacheable("chunked for 1.0");
+    r.chunked = true;
+    return r;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response res = client.request(http::verb::get, origin.url("/old"), {}, {}, 10);
+  CHECK(res.version() == 10);
+  CHECK(res.body() == "chunked for 1.0");
+}
+
+TEST_CASE("a chunked origin response is relayed and cached", "[proxy][cache]") {
+  std::string body;
+  for (int i = 0; i < 20000; ++i) body += std::to_string(i) + ",";
+  OriginServer origin([&](const OriginRequest&) {
+    OriginResponse r = cacheable(body);
+    r.chunked = true;
+    return r;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response first = client.get(origin.url("/chunked"));
+  CHECK(first.body() == body);
+  Response second = client.get(origin.url("/chunked"));
+  CHECK(second.body() == body);
+  CHECK(second[http::field::content_length] == std::to_string(body.size()));
+  CHECK(origin.request_count() == 1);
+}
+
+TEST_CASE("hop-by-hop fields are removed both ways and Via is added", "[proxy]") {
+  OriginServer origin([](const OriginRequest&) {
+    return make_response(200, "x",
+                         {{"Connection", "X-Origin-Hop"}, {"X-Origin-Hop", "1"},
+                          {"Keep-Alive", "timeout=5"}, {"X-End", "kept"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response res = client.request(http::verb::get, origin.url("/hop"),
+                                {{"Connection", "X-Client-Hop"}, {"X-Client-Hop", "1"},
+                                 {"Proxy-Connection", "keep-alive"},
+                                 {"Proxy-Authorization", "Basic Zm9vOmJhcg=="},
+                                 {"TE", "trailers"}, {"X-Kept", "yes"}});
+  CHECK(res.count("X-Origin-Hop") == 0);
+  CHECK(res.count("Keep-Alive") == 0);
+  CHECK(res["X-End"] == "kept");
+  CHECK(res.count(http::field::via) == 1);
+  auto seen = origin.requests().at(0).headers;
+  CHECK(seen.count("X-Client-Hop") == 0);
+  CHECK(seen.count("Proxy-Connection") == 0);
+  CHECK(seen.count("Proxy-Authorization") == 0);
+  CHECK(seen.count("TE") == 0);
+  CHECK(seen["X-Kept"] == "yes");
+  CHECK(seen[http::field::via].find("cacheproxy") != std::string::npos);
+}
+
+TEST_CASE("stale entries are revalidated and a 304 refreshes them", "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest& r) {
+    if (r.headers[http::field::if_none_match] == "\"v1\"")
+      return make_response(304, "", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=0"}});
+    return make_response(200, "versioned", {{"ETag", "\"v1\""}, {"Cache-Control", "max-age=0"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  CHECK(client.get(origin.url("/v")).body() == "versioned");
+  Response second = client.get(origin.url("/v"));
+  CHECK(second.result_int() == 200);
+  CHECK(second.body() == "versioned");
+  REQUIRE(origin.request_count() == 2);
+  CHECK(origin.requests().at(1).headers[http::field::if_none_match] == "\"v1\"");
+  auto lines = proxy.access_log_lines(2);
+  CHECK(contains(lines.at(1), " TCP_REFRESH_UNMODIFIED/200 "));
+}
+
+TEST_CASE("responses that must not be stored are not", "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest& r) {
+    if (r.target == "/private") return make_response(200, "p", {{"Cache-Control", "private"}});
+    if (r.target == "/nostore") return make_response(200, "n", {{"Cache-Control", "no-store"}});
+    return make_response(200, "a", {{"Cache-Control", "max-age=60"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  for (int i = 0; i < 2; ++i) {
+    client.get(origin.url("/private"));
+    client.get(origin.url("/nostore"));
+    client.request(http::verb::get, origin.url("/auth"), {{"Authorization", "Basic eDp5"}});
+  }
+  CHECK(origin.request_count("/private") == 2);
+  CHECK(origin.request_count("/nostore") == 2);
+  CHECK(origin.request_count("/auth") == 2);
+}
+
+TEST_CASE("/stats counts requests, hits and bytes", "[proxy][stats]") {
+  OriginServer origin([](const OriginRequest&) { return cacheable(std::string(1000, 'b')); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  client.get(origin.url("/s1"));
+  client.get(origin.url("/s1"));
+  client.get(origin.url("/s1"));
+  client.get(origin.url("/s2"));
+  Response stats = client.get("/stats");
+  REQUIRE(stats.result_int() == 200);
+  CHECK(stats[http::field::content_type] == "application/json");
+  auto doc = boost::json::parse(stats.body()).as_object();
+  CHECK(doc.at("requests").to_number<std::uint64_t>() == 4);
+  CHECK(doc.at("misses").to_number<std::uint64_t>() == 2);
+  CHECK(doc.at("disk_hits").to_number<std::uint64_t>() == 1);
+  CHECK(doc.at("memory_hits").to_number<std::uint64_t>() == 1);
+  CHECK(doc.at("bytes_from_cache").to_number<std::uint64_t>() == 2000);
+  CHECK(doc.at("bytes_from_origin").to_number<std::uint64_t>() == 2000);
+  CHECK(doc.at("request_hit_ratio").as_double() == Approx(0.5));
+  CHECK(doc.at("cache").as_object().at("disk_entries").to_number<std::uint64_t>() == 2);
+  // The same page through an absolute URL naming the proxy itself.
+  Response self = client.get("http://127.0.0.1:" + std::to_string(proxy.port()) + "/stats");
+  CHECK(self.result_int() == 200);
+  CHECK(boost::json::parse(self.body()).as_object().at("requests").to_number<std::uint64_t>() == 5);
+}

@@ -1,0 +1,66 @@
+#include <catch2/catch.hpp>
+
+#include "proxy/request_target.hpp"
+
+using namespace cacheproxy;
+namespace http = boost::beast::http;
+
+namespace {
+const std::vector<ListenAddress> kSelf{{"127.0.0.1", 3128}};
+RequestTarget classify(http::verb method, std::string_view target) {
+  return classify_target(method, target, kSelf, "proxy.lan");
+}
+}  // namespace
+
+TEST_CASE("absolute-form http URLs are forwarded", "[request_target]") {
+  RequestTarget t = classify(http::verb::get, "http://Example.test:8080/a/b?q=1");
+  CHECK(t.kind == TargetKind::forward);
+  CHECK(t.host == "Example.test");
+  CHECK(t.port == 8080);
+  CHECK(t.path == "/a/b?q=1");
+  RequestTarget root = classify(http::verb::get, "http://example.test");
+  CHECK(root.kind == TargetKind::forward);
+  CHECK(root.port == 80);
+  CHECK(root.path == "/");
+  RequestTarget v6 = classify(http::verb::get, "http://[::1]:81/x");
+  CHECK(v6.kind == TargetKind::forward);
+  CHECK(v6.host == "::1");
+}
+
+TEST_CASE("requests naming the proxy itself are local", "[request_target]") {
+  CHECK(classify(http::verb::get, "/stats").kind == TargetKind::local);
+  CHECK(classify(http::verb::get, "http://127.0.0.1:3128/stats").kind == TargetKind::local);
+  CHECK(classify(http::verb::get, "http://proxy.lan:3128/").kind == TargetKind::local);
+  CHECK(classify(http::verb::get, "http://127.0.0.1:3129/").kind == TargetKind::forward);
+}
+
+TEST_CASE("other targets are classified or rejected", "[request_target]") {
+  struct Row {
+    http::verb method;
+    const char* target;
+    TargetKind kind;
+  };
+  for (const Row& row : {
+           Row{http::verb::connect, "example.test:443", TargetKind::connect},
+           Row{http::verb::connect, "example.test", TargetKind::invalid},
+           Row{http::verb::connect, "/path", TargetKind::invalid},
+           Row{http::verb::get, "https://example.test/", TargetKind::https_absolute},
+           Row{http::verb::get, "ftp://example.test/", TargetKind::invalid},
+           Row{http::verb::get, "http://user:pw@example.test/", TargetKind::invalid},
+           Row{http::verb::get, "http:///nohost", TargetKind::invalid},
+           Row{http::verb::get, "http://example.test:0/", TargetKind::invalid},
+           Row{http::verb::get, "not a url", TargetKind::invalid},
+       }) {
+    INFO(row.target);
+    CHECK(classify(row.method, row.target).kind == row.kind);
+  }
+}
+
+TEST_CASE("Via names the protocol version and this proxy", "[request_target]") {
+  CHECK(via_value(11, "gw") == "1.1 gw (cacheproxy/0.1.0)");
+  http::fields f;
+  f.set(http::field::via, "1.0 upstream");
+  append_via(f, 10, "gw");
+  CHECK(std::distance(f.equal_range(http::field::via).first,
+                      f.equal_range(http::field::via).second) == 2);
+}

@@ -1,0 +1,52 @@
+// The cache and what its budget counts survive a restart.
+#include <catch2/catch.hpp>
+
+#include "support/origin_server.hpp"
+#include "support/test_proxy.hpp"
+
+using namespace cacheproxy::testing;
+
+TEST_CASE("restart keeps the cache", "[proxy][cache][restart]") {
+  OriginServer origin([](const OriginRequest& r) {
+    return make_response(200, "persisted " + r.target, {{"Cache-Control", "max-age=3600"}});
+  });
+  TempDir dir;
+  std::uint64_t bytes_before = 0;
+  {
+    TestProxy proxy(dir.path());
+    ProxyClient client(proxy.port());
+    CHECK(client.get(origin.url("/p1")).body() == "persisted /p1");
+    CHECK(client.get(origin.url("/p2")).body() == "persisted /p2");
+    bytes_before = proxy.server().services().store.usage().bytes;
+    CHECK(bytes_before > 0);
+  }
+  TestProxy proxy(dir.path());
+  CHECK(proxy.server().services().store.usage().entries == 2);
+  CHECK(proxy.server().services().store.usage().bytes == bytes_before);
+  ProxyClient client(proxy.port());
+  CHECK(client.get(origin.url("/p1")).body() == "persisted /p1");
+  CHECK(client.get(origin.url("/p2")).body() == "persisted /p2");
+  CHECK(origin.request_count() == 2);
+  auto lines = proxy.access_log_lines(4);
+  REQUIRE(lines.size() >= 4);
+  CHECK(lines[2].find(" TCP_HIT/200 ") != std::string::npos);
+}
+
+TEST_CASE("the cache budget is enforced by evicting least recently used entries",
+          "[proxy][cache]") {
+  OriginServer origin([](const OriginRequest&) {
+    return make_response(200, std::string(100 * 1024, 'e'), {{"Cache-Control", "max-age=3600"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.cache_size = 1 << 20;
+    c.memory_cache_size = 0;
+  });
+  ProxyClient client(proxy.port());
+  for (int i = 0; i < 30; ++i) client.get(origin.url("/e" + std::to_string(i)));
+  auto usage = proxy.server().services().store.usage();
+  CHECK(usage.bytes <= (1u << 20));
+  CHECK(usage.entries < 30);
+  CHECK(usage.entries >= 5);
+  CHECK(proxy.server().services().store.counters().evictions > 0);
+}
