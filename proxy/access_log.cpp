@@ -31,8 +31,7 @@ std::string format_access_line(const AccessRecord& r) {
   auto since_epoch = duration_cast<milliseconds>(r.finished.time_since_epoch()).count();
   fmt::memory_buffer out;
   auto it = std::back_inserter(out);
-  fmt::format_to(it, "{}.{:03} {:>6} ", since_epoch / 1000, since_epoch % 1000,
-                 r.elapsed.count());
+  fmt::format_to(it, "{}.{:03} {:>6} ", since_epoch / 1000, since_epoch % 1000, r.elapsed.count());
   append_field(out, r.client);
   fmt::format_to(it, " {}/{:03} {} ", to_string(r.code), r.status, r.bytes);
   append_field(out, r.method);

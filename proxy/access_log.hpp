@@ -2,8 +2,6 @@
 //   time.ms elapsed client CODE/status bytes method URL user HIER/peer mime
 #pragma once
 
-#include "proxy/stats.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -11,21 +9,23 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/stats.hpp"
+
 namespace cacheproxy {
 
 struct AccessRecord {
   std::chrono::system_clock::time_point finished;
   std::chrono::milliseconds elapsed{0};
-  std::string_view client;       // client IP address
+  std::string_view client;  // client IP address
   ResultCode code = ResultCode::none;
-  unsigned status = 0;           // status sent to the client (0 if none was sent)
-  std::uint64_t bytes = 0;       // bytes sent to the client, header included
+  unsigned status = 0;      // status sent to the client (0 if none was sent)
+  std::uint64_t bytes = 0;  // bytes sent to the client, header included
   std::string_view method;
   std::string_view url;
-  std::string_view user;         // authenticated user, empty for none
-  std::string_view hierarchy;    // HIER_DIRECT, HIER_NONE
-  std::string_view peer;         // origin address contacted, empty for none
-  std::string_view mime;         // response Content-Type, empty for none
+  std::string_view user;       // authenticated user, empty for none
+  std::string_view hierarchy;  // HIER_DIRECT, HIER_NONE
+  std::string_view peer;       // origin address contacted, empty for none
+  std::string_view mime;       // response Content-Type, empty for none
 };
 
 // Formats one line (with trailing newline). Fields that could hold spaces are escaped

@@ -1,7 +1,8 @@
 #include "proxy/admin.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "proxy/version.hpp"
 
@@ -14,8 +15,8 @@ std::string stats_json(const Services& services) {
   StatsSnapshot s = services.stats.snapshot();
   cache::StoreUsage usage = services.store.usage();
   cache::StoreCounters store = services.store.counters();
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now() - services.started);
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                 services.started);
   json::object doc{
       {"version", kVersion},
       {"uptime_seconds", uptime.count()},

@@ -2,13 +2,12 @@
 // statistics as JSON at /stats, and a short index page. Never forwarded.
 #pragma once
 
-#include "proxy/services.hpp"
-#include "proxy/simple_response.hpp"
-
 #include <boost/beast/http/verb.hpp>
-
 #include <string>
 #include <string_view>
+
+#include "proxy/services.hpp"
+#include "proxy/simple_response.hpp"
 
 namespace cacheproxy {
 

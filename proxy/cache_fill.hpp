@@ -4,22 +4,21 @@
 // threads.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string>
+
 #include "cache/entry.hpp"
 #include "cache/store.hpp"
 #include "proxy/stats.hpp"
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
-
-#include <memory>
-#include <string>
 
 namespace cacheproxy {
 
 class CacheFill {
  public:
-  CacheFill(cache::Store& store, boost::asio::thread_pool& pool, Stats& stats,
-            std::string key, std::uint64_t max_bytes);
+  CacheFill(cache::Store& store, boost::asio::thread_pool& pool, Stats& stats, std::string key,
+            std::uint64_t max_bytes);
   ~CacheFill();
   CacheFill(const CacheFill&) = delete;
   CacheFill& operator=(const CacheFill&) = delete;
@@ -44,7 +43,7 @@ class CacheFill {
   std::uint64_t max_bytes_;
   bool active_ = true;
   std::unique_ptr<cache::Insert> insert_;  // begun on the store's threads at the first flush
-  std::string pending_;  // appended bytes not yet handed to the store
+  std::string pending_;                    // appended bytes not yet handed to the store
   std::uint64_t total_ = 0;
 };
 

@@ -1,11 +1,12 @@
 #include "proxy/client_session.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <fmt/format.h>
 
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
@@ -125,9 +126,9 @@ class ClientSession {
     auto started = std::chrono::steady_clock::now();
     SimpleResponse response =
         make_error(status, fmt::format("cannot parse the request: {}", ec.message()));
-    Exchange ex = co_await send_simple(stream_, 11, false, response,
-                                       services_.config.visible_hostname,
-                                       services_.config.client_write_timeout);
+    Exchange ex =
+        co_await send_simple(stream_, 11, false, response, services_.config.visible_hostname,
+                             services_.config.client_write_timeout);
     services_.stats.count_client_error();
     url_ = "error:invalid-request";
     log(parser, ex, started);

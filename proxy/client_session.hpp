@@ -2,11 +2,11 @@
 // each request by kind. Holds no cache logic.
 #pragma once
 
-#include "proxy/origin_pool.hpp"
-#include "proxy/services.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/origin_pool.hpp"
+#include "proxy/services.hpp"
 
 namespace cacheproxy {
 

@@ -1,13 +1,13 @@
 #include "proxy/config.hpp"
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <boost/asio/ip/address.hpp>
+#include <boost/program_options.hpp>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -26,15 +26,23 @@ struct Unit {
 
 // Longest suffixes first so "KiB" is not read as "B".
 constexpr std::array size_units{
-    Unit{"kib", 1ull << 10}, Unit{"mib", 1ull << 20}, Unit{"gib", 1ull << 30},
-    Unit{"tib", 1ull << 40}, Unit{"kb", 1000},        Unit{"mb", 1000'000},
-    Unit{"gb", 1000'000'000}, Unit{"k", 1ull << 10},  Unit{"m", 1ull << 20},
-    Unit{"g", 1ull << 30},    Unit{"b", 1},           Unit{"", 1},
+    Unit{"kib", 1ull << 10},
+    Unit{"mib", 1ull << 20},
+    Unit{"gib", 1ull << 30},
+    Unit{"tib", 1ull << 40},
+    Unit{"kb", 1000},
+    Unit{"mb", 1000'000},
+    Unit{"gb", 1000'000'000},
+    Unit{"k", 1ull << 10},
+    Unit{"m", 1ull << 20},
+    Unit{"g", 1ull << 30},
+    Unit{"b", 1},
+    Unit{"", 1},
 };
 
 constexpr std::array duration_units{
-    Unit{"ms", 1},        Unit{"min", 60'000}, Unit{"s", 1000},
-    Unit{"m", 60'000},    Unit{"h", 3'600'000}, Unit{"", 1000},
+    Unit{"ms", 1},     Unit{"min", 60'000},  Unit{"s", 1000},
+    Unit{"m", 60'000}, Unit{"h", 3'600'000}, Unit{"", 1000},
 };
 
 std::string lower(std::string_view s) {
@@ -74,43 +82,42 @@ struct RawOptions {
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
   po::options_description d("Settings (config file keys; flags override the file)");
-  d.add_options()
-      ("listen", po::value(&raw.listen),
-       "address:port to accept clients on; repeat for several (default 127.0.0.1:3128)")
-      ("visible_hostname", po::value(&c.visible_hostname), "name of this proxy in Via headers")
-      ("cache_dir", po::value(&c.cache_dir), "folder of the LevelDB object cache")
-      ("cache_size", po::value(&raw.cache_size), "disk cache byte budget (e.g. 1GiB)")
-      ("memory_cache_size", po::value(&raw.memory_cache_size), "hot in-memory tier (e.g. 256MiB)")
-      ("maximum_object_size", po::value(&raw.maximum_object_size),
-       "larger responses stream through uncached (e.g. 64MiB)")
-      ("heuristic_percent", po::value(&c.heuristic_percent),
-       "heuristic freshness as percent of (Date - Last-Modified)")
-      ("heuristic_max_lifetime", po::value(&raw.heuristic_max_lifetime),
-       "cap on heuristic freshness (e.g. 1d, 24h)")
-      ("access_log", po::value(&c.access_log), "Squid-format access log path, - for stdout, none")
-      ("stats_interval", po::value(&raw.stats_interval), "period of the summary log line")
-      ("threads", po::value(&c.threads), "network threads, 0 for one per core")
-      ("store_threads", po::value(&c.store_threads), "threads running LevelDB calls")
-      ("max_request_header_size", po::value(&raw.max_request_header_size),
-       "request line plus header fields")
-      ("max_response_header_size", po::value(&raw.max_response_header_size),
-       "origin response header limit")
-      ("client_header_timeout", po::value(&raw.client_header_timeout),
-       "time for a client to send a request header")
-      ("client_idle_timeout", po::value(&raw.client_idle_timeout),
-       "idle keep-alive time between client requests")
-      ("client_write_timeout", po::value(&raw.client_write_timeout),
-       "time a write to a client may block")
-      ("origin_connect_timeout", po::value(&raw.origin_connect_timeout),
-       "resolving and connecting to an origin")
-      ("origin_read_timeout", po::value(&raw.origin_read_timeout),
-       "time without progress reading from an origin")
-      ("origin_idle_timeout", po::value(&raw.origin_idle_timeout),
-       "how long an idle origin connection is kept")
-      ("origin_idle_per_host", po::value(&c.origin_idle_per_host),
-       "idle keep-alive connections kept per origin host:port")
-      ("shutdown_timeout", po::value(&raw.shutdown_timeout),
-       "time in-flight requests get to finish at shutdown");
+  d.add_options()("listen", po::value(&raw.listen),
+                  "address:port to accept clients on; repeat for several (default 127.0.0.1:3128)")(
+      "visible_hostname", po::value(&c.visible_hostname), "name of this proxy in Via headers")(
+      "cache_dir", po::value(&c.cache_dir), "folder of the LevelDB object cache")(
+      "cache_size", po::value(&raw.cache_size), "disk cache byte budget (e.g. 1GiB)")(
+      "memory_cache_size", po::value(&raw.memory_cache_size), "hot in-memory tier (e.g. 256MiB)")(
+      "maximum_object_size", po::value(&raw.maximum_object_size),
+      "larger responses stream through uncached (e.g. 64MiB)")(
+      "heuristic_percent", po::value(&c.heuristic_percent),
+      "heuristic freshness as percent of (Date - Last-Modified)")(
+      "heuristic_max_lifetime", po::value(&raw.heuristic_max_lifetime),
+      "cap on heuristic freshness (e.g. 1d, 24h)")(
+      "access_log", po::value(&c.access_log), "Squid-format access log path, - for stdout, none")(
+      "stats_interval", po::value(&raw.stats_interval), "period of the summary log line")(
+      "threads", po::value(&c.threads), "network threads, 0 for one per core")(
+      "store_threads", po::value(&c.store_threads), "threads running LevelDB calls")(
+      "max_request_header_size", po::value(&raw.max_request_header_size),
+      "request line plus header fields")("max_response_header_size",
+                                         po::value(&raw.max_response_header_size),
+                                         "origin response header limit")(
+      "client_header_timeout", po::value(&raw.client_header_timeout),
+      "time for a client to send a request header")("client_idle_timeout",
+                                                    po::value(&raw.client_idle_timeout),
+                                                    "idle keep-alive time between client requests")(
+      "client_write_timeout", po::value(&raw.client_write_timeout),
+      "time a write to a client may block")("origin_connect_timeout",
+                                            po::value(&raw.origin_connect_timeout),
+                                            "resolving and connecting to an origin")(
+      "origin_read_timeout", po::value(&raw.origin_read_timeout),
+      "time without progress reading from an origin")("origin_idle_timeout",
+                                                      po::value(&raw.origin_idle_timeout),
+                                                      "how long an idle origin connection is kept")(
+      "origin_idle_per_host", po::value(&c.origin_idle_per_host),
+      "idle keep-alive connections kept per origin host:port")(
+      "shutdown_timeout", po::value(&raw.shutdown_timeout),
+      "time in-flight requests get to finish at shutdown");
   return d;
 }
 
@@ -160,8 +167,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            DurationOption{"client_header_timeout", raw.client_header_timeout,
                           c.client_header_timeout},
            DurationOption{"client_idle_timeout", raw.client_idle_timeout, c.client_idle_timeout},
-           DurationOption{"client_write_timeout", raw.client_write_timeout,
-                          c.client_write_timeout},
+           DurationOption{"client_write_timeout", raw.client_write_timeout, c.client_write_timeout},
            DurationOption{"origin_connect_timeout", raw.origin_connect_timeout,
                           c.origin_connect_timeout},
            DurationOption{"origin_read_timeout", raw.origin_read_timeout, c.origin_read_timeout},
@@ -246,11 +252,9 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   std::string config_path;
 
   po::options_description generic("cacheproxy: a caching HTTP forward proxy\n\nUsage");
-  generic.add_options()
-      ("help,h", "print this help")
-      ("version,V", "print the version")
-      ("config,c", po::value(&config_path), "config file (key = value lines)")
-      ("check-config", "validate the config and exit: 0 if valid, 1 if not");
+  generic.add_options()("help,h", "print this help")("version,V", "print the version")(
+      "config,c", po::value(&config_path), "config file (key = value lines)")(
+      "check-config", "validate the config and exit: 0 if valid, 1 if not");
   po::options_description settings = describe_options(config, raw);
   po::options_description all;
   all.add(generic).add(settings);
@@ -260,8 +264,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
     po::store(po::command_line_parser(normalize_flags(argc, argv)).options(all).run(), vm);
     if (vm.count("help")) {
       std::ostringstream out;
-      out << all
-          << "\nEvery setting is also a flag, with dashes or underscores: --cache-dir=DIR\n";
+      out << all << "\nEvery setting is also a flag, with dashes or underscores: --cache-dir=DIR\n";
       result.message = out.str();
       return result;
     }

@@ -1,5 +1,7 @@
 #include "proxy/forwarder.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,7 +10,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
 
 #include "cache/cache_key.hpp"
 #include "cache/hop_by_hop.hpp"
@@ -102,13 +103,12 @@ asio::awaitable<Exchange> Forwarder::run() {
   if (use_cache) {
     std::optional<Found> found = co_await lookup();
     if (found) {
-      auto decision = cache::evaluate_entry(view, found->meta, cache::Clock::now(),
-                                            services_.policy);
+      auto decision =
+          cache::evaluate_entry(view, found->meta, cache::Clock::now(), services_.policy);
       switch (decision.action) {
         case cache::Action::serve:
-          co_return co_await serve_cached(*found, decision.age,
-                                          found->object ? ResultCode::tcp_mem_hit
-                                                        : ResultCode::tcp_hit);
+          co_return co_await serve_cached(
+              *found, decision.age, found->object ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
         case cache::Action::revalidate:
           co_return co_await fetch(found);
         case cache::Action::fetch:
@@ -132,9 +132,8 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   }
   auto& store = services_.store;
   const std::string& key = *key_;
-  auto meta = co_await run_blocking(services_.store_pool, [&store, &key] {
-    return store.lookup(key);
-  });
+  auto meta =
+      co_await run_blocking(services_.store_pool, [&store, &key] { return store.lookup(key); });
   if (!meta) co_return std::nullopt;
   co_return Found{std::move(*meta), nullptr};
 }
@@ -396,8 +395,7 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
         std::size_t n = 0;
         std::tie(ec, n) =
             co_await http::async_read_header(origin->stream, origin_buffer_, *parser, use_tuple);
-      } while (!ec && parser->get().result_int() / 100 == 1 &&
-               parser->get().result_int() != 101);
+      } while (!ec && parser->get().result_int() / 100 == 1 && parser->get().result_int() != 101);
     }
     bool retry = ec && origin->reused && !has_body && transient_connection_error(ec) &&
                  origin_buffer_.size() == 0;
@@ -407,9 +405,9 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
   if (ec) {
     bool timed_out = ec == beast::error::timeout;
     std::string detail =
-        timed_out ? fmt::format("origin {}:{} did not answer in time", target_.host, target_.port)
-                  : fmt::format("origin {}:{} failed: {}", target_.host, target_.port,
-                                ec.message());
+        timed_out
+            ? fmt::format("origin {}:{} did not answer in time", target_.host, target_.port)
+            : fmt::format("origin {}:{} failed: {}", target_.host, target_.port, ec.message());
     co_return co_await send_error(
         timed_out ? http::status::gateway_timeout : http::status::bad_gateway, std::move(detail));
   }
@@ -436,13 +434,12 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     }
     auto& store = services_.store;
     const std::string& key = *key_;
-    co_await run_blocking(services_.store_pool, [&store, &key, &merged] {
-      return store.update_meta(key, merged);
-    });
+    co_await run_blocking(services_.store_pool,
+                          [&store, &key, &merged] { return store.update_meta(key, merged); });
     Found refreshed{merged, stale->object};
-    Exchange served = co_await serve_cached(
-        refreshed, cache::current_age(merged, cache::Clock::now()),
-        ResultCode::tcp_refresh_unmodified);
+    Exchange served =
+        co_await serve_cached(refreshed, cache::current_age(merged, cache::Clock::now()),
+                              ResultCode::tcp_refresh_unmodified);
     served.direct = true;
     served.peer = ex.peer;
     co_return served;

@@ -3,21 +3,20 @@
 // store. Knows nothing of the client connection's keep-alive loop.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <optional>
+#include <string>
+
 #include "cache/entry.hpp"
 #include "cache/policy.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/origin_pool.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/services.hpp"
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-
-#include <optional>
-#include <string>
 
 namespace cacheproxy {
 

@@ -6,15 +6,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <type_traits>
 #include <utility>
 
 namespace cacheproxy {
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> run_blocking(boost::asio::thread_pool& pool,
-                                                              F f) {
+boost::asio::awaitable<std::invoke_result_t<F&>> run_blocking(boost::asio::thread_pool& pool, F f) {
   using Result = std::invoke_result_t<F&>;
   // co_spawn keeps the function object alive in its own frame, and its completion is
   // dispatched through the awaiting coroutine's executor.

@@ -1,14 +1,13 @@
 #include "proxy/origin_pool.hpp"
 
+#include <fmt/format.h>
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
-#include <sys/socket.h>
-
 #include <cerrno>
 
 namespace cacheproxy {
@@ -41,8 +40,7 @@ ConnectError classify(const boost::system::error_code& ec) {
 
 }  // namespace
 
-OriginPool::OriginPool(asio::io_context& ioc, const Config& config)
-    : ioc_(ioc), config_(config) {}
+OriginPool::OriginPool(asio::io_context& ioc, const Config& config) : ioc_(ioc), config_(config) {}
 
 asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std::uint16_t port,
                                                     bool fresh_only) {
@@ -64,8 +62,8 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   tcp::resolver resolver(ioc_);
   asio::steady_timer timer(ioc_, deadline);
   std::string service = std::to_string(port);
-  auto raced = co_await (resolver.async_resolve(host, service, use_tuple) ||
-                         timer.async_wait(use_tuple));
+  auto raced =
+      co_await (resolver.async_resolve(host, service, use_tuple) || timer.async_wait(use_tuple));
   if (raced.index() == 1) {
     out.error = ConnectError::timed_out;
     out.message = fmt::format("resolving {} timed out", host);
@@ -111,8 +109,7 @@ std::optional<OriginConnection> OriginPool::take_idle(const std::string& key) {
   return std::nullopt;
 }
 
-void OriginPool::release(const std::string& host, std::uint16_t port,
-                         OriginConnection connection) {
+void OriginPool::release(const std::string& host, std::uint16_t port, OriginConnection connection) {
   if (config_.origin_idle_per_host == 0) return;
   auto& queue = idle_[pool_key(host, port)];
   auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;

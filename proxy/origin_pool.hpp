@@ -3,17 +3,16 @@
 // no lock.
 #pragma once
 
-#include "proxy/config.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-
 #include <chrono>
 #include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "proxy/config.hpp"
 
 namespace cacheproxy {
 

@@ -1,7 +1,8 @@
 #include "proxy/request_target.hpp"
 
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
+
+#include <boost/url/parse.hpp>
 
 #include "proxy/version.hpp"
 
@@ -93,8 +94,8 @@ RequestTarget classify_target(http::verb method, std::string_view target,
     t.path += '?';
     t.path += std::string_view(url->encoded_query());
   }
-  t.kind = names_self(t.host, t.port, self, visible_hostname) ? TargetKind::local
-                                                              : TargetKind::forward;
+  t.kind =
+      names_self(t.host, t.port, self, visible_hostname) ? TargetKind::local : TargetKind::forward;
   return t;
 }
 

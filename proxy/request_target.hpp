@@ -1,15 +1,14 @@
 // Pure classification of a request's target (RFC 9112 §3.2): where does it go?
 #pragma once
 
-#include "proxy/config.hpp"
-
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "proxy/config.hpp"
 
 namespace cacheproxy {
 
@@ -23,7 +22,7 @@ enum class TargetKind {
 
 struct RequestTarget {
   TargetKind kind = TargetKind::invalid;
-  std::string host;         // without brackets for IPv6
+  std::string host;  // without brackets for IPv6
   std::uint16_t port = 0;
   std::string path;         // origin-form: path and query, never empty ("/")
   std::string url;          // the absolute URL as received (for logs)

@@ -1,5 +1,7 @@
 #include "proxy/server.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,8 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
 #include <filesystem>
 #include <thread>
 
@@ -82,8 +82,8 @@ std::string Server::start() {
   services_.reset(new Services{config_, policy, *store_, *memory_, *store_pool_, *access_log_,
                                stats_, std::chrono::system_clock::now()});
 
-  unsigned count = config_.threads != 0 ? config_.threads
-                                        : std::max(1u, std::thread::hardware_concurrency());
+  unsigned count =
+      config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) threads_.push_back(std::make_unique<NetworkThread>(config_));
 
   // Every thread listens on every address; the kernel spreads connections across them.

@@ -3,13 +3,13 @@
 // store's worker threads. main() and the integration tests both drive it through this class.
 #pragma once
 
-#include "proxy/config.hpp"
-#include "proxy/services.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "proxy/config.hpp"
+#include "proxy/services.hpp"
 
 namespace cacheproxy {
 

@@ -2,17 +2,16 @@
 // Owned by the Server; sessions hold references.
 #pragma once
 
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+
 #include "cache/memory_tier.hpp"
 #include "cache/policy.hpp"
 #include "cache/store.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/config.hpp"
 #include "proxy/stats.hpp"
-
-#include <boost/asio/thread_pool.hpp>
-
-#include <atomic>
-#include <chrono>
 
 namespace cacheproxy {
 

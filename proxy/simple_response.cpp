@@ -1,10 +1,11 @@
 #include "proxy/simple_response.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
 
 #include "proxy/request_target.hpp"
 
@@ -38,8 +39,8 @@ boost::asio::awaitable<Exchange> send_simple(boost::beast::tcp_stream& client, u
   ex.status = static_cast<unsigned>(response.status);
   ex.mime = response.content_type.substr(0, response.content_type.find(';'));
   client.expires_after(write_timeout);
-  auto [ec, n] = co_await http::async_write(client, res,
-                                            boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec, n] =
+      co_await http::async_write(client, res, boost::asio::as_tuple(boost::asio::use_awaitable));
   ex.bytes = n;
   ex.keep_alive = keep_alive && !ec;
   co_return ex;

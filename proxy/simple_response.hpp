@@ -1,14 +1,13 @@
 // Small complete responses made by the proxy itself: errors and local pages.
 #pragma once
 
-#include "proxy/exchange.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/status.hpp>
-
 #include <string>
 #include <string_view>
+
+#include "proxy/exchange.hpp"
 
 namespace cacheproxy {
 
@@ -24,9 +23,8 @@ SimpleResponse make_error(boost::beast::http::status status, std::string_view de
 
 // Writes the response with the client's HTTP version; fills and returns the exchange record.
 // A failed write leaves keep_alive false.
-boost::asio::awaitable<Exchange> send_simple(boost::beast::tcp_stream& client,
-                                             unsigned version, bool keep_alive,
-                                             const SimpleResponse& response,
+boost::asio::awaitable<Exchange> send_simple(boost::beast::tcp_stream& client, unsigned version,
+                                             bool keep_alive, const SimpleResponse& response,
                                              std::string_view visible_hostname,
                                              std::chrono::milliseconds write_timeout);
 

@@ -6,14 +6,22 @@ namespace cacheproxy {
 
 const char* to_string(ResultCode code) {
   switch (code) {
-    case ResultCode::tcp_hit: return "TCP_HIT";
-    case ResultCode::tcp_mem_hit: return "TCP_MEM_HIT";
-    case ResultCode::tcp_miss: return "TCP_MISS";
-    case ResultCode::tcp_refresh_unmodified: return "TCP_REFRESH_UNMODIFIED";
-    case ResultCode::tcp_refresh_modified: return "TCP_REFRESH_MODIFIED";
-    case ResultCode::tcp_denied: return "TCP_DENIED";
-    case ResultCode::tcp_tunnel: return "TCP_TUNNEL";
-    case ResultCode::none: return "NONE";
+    case ResultCode::tcp_hit:
+      return "TCP_HIT";
+    case ResultCode::tcp_mem_hit:
+      return "TCP_MEM_HIT";
+    case ResultCode::tcp_miss:
+      return "TCP_MISS";
+    case ResultCode::tcp_refresh_unmodified:
+      return "TCP_REFRESH_UNMODIFIED";
+    case ResultCode::tcp_refresh_modified:
+      return "TCP_REFRESH_MODIFIED";
+    case ResultCode::tcp_denied:
+      return "TCP_DENIED";
+    case ResultCode::tcp_tunnel:
+      return "TCP_TUNNEL";
+    case ResultCode::none:
+      return "NONE";
   }
   return "NONE";
 }
@@ -31,14 +39,29 @@ double StatsSnapshot::byte_hit_ratio() const {
 void Stats::count_result(ResultCode code) {
   ++requests_;
   switch (code) {
-    case ResultCode::tcp_hit: ++disk_hits_; break;
-    case ResultCode::tcp_mem_hit: ++memory_hits_; break;
-    case ResultCode::tcp_miss: ++misses_; break;
-    case ResultCode::tcp_refresh_unmodified: ++refresh_unmodified_; break;
-    case ResultCode::tcp_refresh_modified: ++refresh_modified_; break;
-    case ResultCode::tcp_tunnel: ++tunnels_; break;
-    case ResultCode::tcp_denied: break;
-    case ResultCode::none: ++local_; break;
+    case ResultCode::tcp_hit:
+      ++disk_hits_;
+      break;
+    case ResultCode::tcp_mem_hit:
+      ++memory_hits_;
+      break;
+    case ResultCode::tcp_miss:
+      ++misses_;
+      break;
+    case ResultCode::tcp_refresh_unmodified:
+      ++refresh_unmodified_;
+      break;
+    case ResultCode::tcp_refresh_modified:
+      ++refresh_modified_;
+      break;
+    case ResultCode::tcp_tunnel:
+      ++tunnels_;
+      break;
+    case ResultCode::tcp_denied:
+      break;
+    case ResultCode::none:
+      ++local_;
+      break;
   }
 }
 
@@ -71,9 +94,8 @@ std::string summary_line(const StatsSnapshot& s) {
       "errors={} request_hit_ratio={:.3f} byte_hit_ratio={:.3f} bytes_from_cache={} "
       "bytes_from_origin={} stores={} connections={} active={}",
       s.requests, s.hits(), s.memory_hits, s.disk_hits, s.refresh_unmodified, s.misses,
-      s.refresh_modified, s.errors, s.request_hit_ratio(), s.byte_hit_ratio(),
-      s.bytes_from_cache, s.bytes_from_origin, s.stores, s.client_connections,
-      s.active_connections);
+      s.refresh_modified, s.errors, s.request_hit_ratio(), s.byte_hit_ratio(), s.bytes_from_cache,
+      s.bytes_from_origin, s.stores, s.client_connections, s.active_connections);
 }
 
 }  // namespace cacheproxy

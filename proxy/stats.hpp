@@ -27,19 +27,19 @@ struct StatsSnapshot {
   std::uint64_t memory_hits = 0;
   std::uint64_t disk_hits = 0;
   std::uint64_t misses = 0;
-  std::uint64_t revalidations = 0;         // conditional requests sent to origins
-  std::uint64_t refresh_unmodified = 0;    // ... answered 304
-  std::uint64_t refresh_modified = 0;      // ... answered with a new response
-  std::uint64_t errors = 0;                // responses with status >= 500 made by the proxy
-  std::uint64_t client_errors = 0;         // 4xx made by the proxy (bad requests)
+  std::uint64_t revalidations = 0;       // conditional requests sent to origins
+  std::uint64_t refresh_unmodified = 0;  // ... answered 304
+  std::uint64_t refresh_modified = 0;    // ... answered with a new response
+  std::uint64_t errors = 0;              // responses with status >= 500 made by the proxy
+  std::uint64_t client_errors = 0;       // 4xx made by the proxy (bad requests)
   std::uint64_t tunnels = 0;
-  std::uint64_t local = 0;                 // requests to the proxy itself
-  std::uint64_t bytes_from_cache = 0;      // body bytes served from the cache
-  std::uint64_t bytes_from_origin = 0;     // body bytes received from origins and served
-  std::uint64_t stores = 0;                // entries committed
-  std::uint64_t store_aborts = 0;          // inserts given up (too large, incomplete)
+  std::uint64_t local = 0;              // requests to the proxy itself
+  std::uint64_t bytes_from_cache = 0;   // body bytes served from the cache
+  std::uint64_t bytes_from_origin = 0;  // body bytes received from origins and served
+  std::uint64_t stores = 0;             // entries committed
+  std::uint64_t store_aborts = 0;       // inserts given up (too large, incomplete)
   std::uint64_t invalidations = 0;
-  std::uint64_t client_connections = 0;    // accepted in total
+  std::uint64_t client_connections = 0;  // accepted in total
   std::uint64_t active_connections = 0;
 
   std::uint64_t hits() const { return memory_hits + disk_hits + refresh_unmodified; }
@@ -59,7 +59,10 @@ class Stats {
   void count_store() { ++stores_; }
   void count_store_abort() { ++store_aborts_; }
   void count_invalidation() { ++invalidations_; }
-  void connection_opened() { ++client_connections_; ++active_connections_; }
+  void connection_opened() {
+    ++client_connections_;
+    ++active_connections_;
+  }
   void connection_closed() { --active_connections_; }
 
   StatsSnapshot snapshot() const;

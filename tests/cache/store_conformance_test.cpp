@@ -153,7 +153,7 @@ TEMPLATE_LIST_TEST_CASE("a multi-chunk body reads back at any offset", "[store]"
   REQUIRE(read_all(*store, "aligned", *store->lookup("aligned")) == pattern(3 * 4096, 3));
 }
 
-TEMPLATE_LIST_TEST_CASE("an overwrite replaces atomically; the old body is gone", "[store]",
+TEMPLATE_LIST_TEST_CASE("an overwrite replaces atomically and the old body is gone", "[store]",
                         StoreBackends) {
   TestType backend;
   std::unique_ptr<Store> store = backend.open({});

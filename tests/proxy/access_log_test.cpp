@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <sstream>
-
 #include "proxy/access_log.hpp"
+
+#include <catch2/catch.hpp>
+#include <sstream>
 
 using namespace cacheproxy;
 

@@ -1,16 +1,14 @@
 // The cacheproxy executable itself: flags, config checking, signals, and its access log read
 // by a real Squid log analyzer (goaccess).
-#include <catch2/catch.hpp>
-
 #include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <thread>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -46,7 +44,7 @@ std::uint16_t free_port() {
 
 }  // namespace
 
-TEST_CASE("--help, --version and --check-config", "[binary]") {
+TEST_CASE("the binary answers help, version and check-config flags", "[binary]") {
   Run help = run_command(binary() + " --help");
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("cache_dir") != std::string::npos);
@@ -56,7 +54,7 @@ TEST_CASE("--help, --version and --check-config", "[binary]") {
   CHECK(version.output.find("cacheproxy 0.") != std::string::npos);
 
   Run shipped = run_command(binary() + " --config " CACHEPROXY_SOURCE_DIR
-                            "/conf/cacheproxy.conf --check-config");
+                                       "/conf/cacheproxy.conf --check-config");
   CHECK(shipped.exit_code == 0);
 
   TempDir dir;
@@ -70,13 +68,13 @@ TEST_CASE("--help, --version and --check-config", "[binary]") {
   CHECK(run_command(binary() + " --config /nonexistent.conf --check-config").exit_code == 1);
   // Flags override the file and take dashes or underscores.
   std::ofstream(bad) << "cache_size = lots\n";
-  CHECK(run_command(binary() + " --config " + bad + " --cache-size=2GiB --check-config")
-            .exit_code == 0);
+  CHECK(
+      run_command(binary() + " --config " + bad + " --cache-size=2GiB --check-config").exit_code ==
+      0);
   CHECK(run_command(binary() + " --memory_cache_size=1x --check-config").exit_code == 1);
 }
 
-TEST_CASE("SIGTERM finishes an in-flight request, then the process exits cleanly",
-          "[binary]") {
+TEST_CASE("SIGTERM finishes an in-flight request, then the process exits cleanly", "[binary]") {
   OriginServer origin([](const OriginRequest&) {
     OriginResponse r = make_response(200, "slow but whole", {{"Cache-Control", "max-age=60"}});
     r.delay = std::chrono::milliseconds(800);
@@ -128,8 +126,9 @@ TEST_CASE("SIGTERM finishes an in-flight request, then the process exits cleanly
 TEST_CASE("goaccess reads the access log as Squid's native format", "[binary][access_log]") {
   REQUIRE(run_command("command -v goaccess").exit_code == 0);  // apt-get install goaccess
   OriginServer origin([](const OriginRequest&) {
-    return make_response(200, "for goaccess", {{"Cache-Control", "max-age=60"},
-                                               {"Content-Type", "text/html; charset=utf-8"}});
+    return make_response(
+        200, "for goaccess",
+        {{"Cache-Control", "max-age=60"}, {"Content-Type", "text/html; charset=utf-8"}});
   });
   TempDir dir;
   {
@@ -143,8 +142,8 @@ TEST_CASE("goaccess reads the access log as Squid's native format", "[binary][ac
   std::string log = (dir.path() / "access.log").string();
   auto parse = [&](const std::string& file, const std::string& format_flags) {
     std::string report = (dir.path() / "report.json").string();
-    Run run = run_command(fmt::format("goaccess {} {} --no-global-config -o {}", file,
-                                      format_flags, report));
+    Run run = run_command(
+        fmt::format("goaccess {} {} --no-global-config -o {}", file, format_flags, report));
     INFO(run.output);
     CHECK(run.exit_code == 0);
     std::ifstream in(report);
@@ -157,7 +156,7 @@ TEST_CASE("goaccess reads the access log as Squid's native format", "[binary][ac
   parse(log, "--log-format='%x.%^ %~%L %h %^/%s %b %m %U' --date-format=%s --time-format=%s");
   // goaccess's SQUID preset reads the same lines as Squid sends them through syslog.
   std::string syslog = (dir.path() / "syslog.log").string();
-  REQUIRE(run_command(fmt::format("sed 's/^/Nov 25 13:00:00 gw squid[1]: /' {} > {}", log,
-                                  syslog)).exit_code == 0);
+  REQUIRE(run_command(fmt::format("sed 's/^/Nov 25 13:00:00 gw squid[1]: /' {} > {}", log, syslog))
+              .exit_code == 0);
   parse(syslog, "--log-format=SQUID");
 }

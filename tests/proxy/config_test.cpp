@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "proxy/config.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace cacheproxy;
 
@@ -9,12 +9,11 @@ TEST_CASE("sizes parse with and without units", "[config]") {
     const char* text;
     std::optional<std::uint64_t> bytes;
   };
-  for (const Row& row : {Row{"1024", 1024}, Row{"64MiB", 64ull << 20}, Row{"1GiB", 1ull << 30},
-                         Row{"10KB", 10000}, Row{"2 gib", 2ull << 30}, Row{"5m", 5ull << 20},
-                         Row{"", std::nullopt}, Row{"lots", std::nullopt},
-                         Row{"12XB", std::nullopt}, Row{"-1", std::nullopt},
-                         Row{"99999999999999999999", std::nullopt},
-                         Row{"18446744073709551615GiB", std::nullopt}}) {
+  for (const Row& row :
+       {Row{"1024", 1024}, Row{"64MiB", 64ull << 20}, Row{"1GiB", 1ull << 30}, Row{"10KB", 10000},
+        Row{"2 gib", 2ull << 30}, Row{"5m", 5ull << 20}, Row{"", std::nullopt},
+        Row{"lots", std::nullopt}, Row{"12XB", std::nullopt}, Row{"-1", std::nullopt},
+        Row{"99999999999999999999", std::nullopt}, Row{"18446744073709551615GiB", std::nullopt}}) {
     INFO(row.text);
     CHECK(parse_size(row.text) == row.bytes);
   }
@@ -47,9 +46,10 @@ TEST_CASE("listen addresses", "[config]") {
   CHECK_FALSE(parse_listen_address("[::1]8080"));
 }
 
-TEST_CASE("flags override defaults; errors name the setting", "[config]") {
-  const char* argv[] = {"cacheproxy", "--listen=127.0.0.1:4000", "--listen=[::1]:4001",
-                        "--cache-dir=/tmp/x", "--cache_size=2GiB", "--origin-read-timeout=5s"};
+TEST_CASE("flags override defaults and errors name the setting", "[config]") {
+  const char* argv[] = {"cacheproxy",          "--listen=127.0.0.1:4000",
+                        "--listen=[::1]:4001", "--cache-dir=/tmp/x",
+                        "--cache_size=2GiB",   "--origin-read-timeout=5s"};
   ConfigResult r = parse_config(6, argv);
   REQUIRE(r.config);
   CHECK(r.config->listen.size() == 2);

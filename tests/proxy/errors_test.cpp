@@ -1,8 +1,7 @@
 // Failures are answered clearly and the proxy keeps serving.
-#include <catch2/catch.hpp>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <catch2/catch.hpp>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -15,8 +14,7 @@ namespace {
 // A loopback port with nothing listening: bind, note the port, close.
 std::uint16_t closed_port() {
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(
-      ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
 }
 
@@ -64,8 +62,8 @@ TEST_CASE("a slow origin gives 504", "[proxy][errors]") {
 TEST_CASE("an origin closing mid-body cuts the response and nothing is cached",
           "[proxy][errors][cache]") {
   OriginServer origin([](const OriginRequest&) {
-    OriginResponse r = make_response(200, std::string(200000, 'z'),
-                                     {{"Cache-Control", "max-age=3600"}});
+    OriginResponse r =
+        make_response(200, std::string(200000, 'z'), {{"Cache-Control", "max-age=3600"}});
     r.cut_after = 100000;
     return r;
   });
@@ -89,13 +87,15 @@ TEST_CASE("malformed requests get 400 and the proxy keeps serving", "[proxy][err
   TestProxy proxy(dir.path());
   std::string reply = raw_exchange(proxy.port(), "GARBAGE\r\n\r\n");
   CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
-  reply = raw_exchange(proxy.port(), "GET ftp://example.test/x HTTP/1.1\r\nHost: x\r\n\r\n");
+  reply = raw_exchange(proxy.port(),
+                       "GET ftp://example.test/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
-  reply = raw_exchange(proxy.port(), "GET https://example.test/x HTTP/1.1\r\nHost: x\r\n\r\n");
+  reply = raw_exchange(
+      proxy.port(), "GET https://example.test/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(reply.find("CONNECT") != std::string::npos);
-  std::string huge = "GET http://example.test/ HTTP/1.1\r\nX-Big: " + std::string(100000, 'a') +
-                     "\r\n\r\n";
+  std::string huge =
+      "GET http://example.test/ HTTP/1.1\r\nX-Big: " + std::string(100000, 'a') + "\r\n\r\n";
   reply = raw_exchange(proxy.port(), huge);
   CHECK(reply.rfind("HTTP/1.1 431", 0) == 0);
   ProxyClient client(proxy.port());

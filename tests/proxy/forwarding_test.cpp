@@ -1,7 +1,6 @@
 // The proxy end to end: a real origin, the proxy in-process, real client sockets.
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -100,9 +99,8 @@ TEST_CASE("POST passes through with its body and invalidates the entry", "[proxy
 }
 
 TEST_CASE("a large POST body is streamed to the origin", "[proxy]") {
-  OriginServer origin([](const OriginRequest& r) {
-    return make_response(200, std::to_string(r.body.size()));
-  });
+  OriginServer origin(
+      [](const OriginRequest& r) { return make_response(200, std::to_string(r.body.size())); });
   TempDir dir;
   TestProxy proxy(dir.path());
   ProxyClient client(proxy.port());
@@ -164,17 +162,21 @@ TEST_CASE("a chunked origin response is relayed and cached", "[proxy][cache]") {
 TEST_CASE("hop-by-hop fields are removed both ways and Via is added", "[proxy]") {
   OriginServer origin([](const OriginRequest&) {
     return make_response(200, "x",
-                         {{"Connection", "X-Origin-Hop"}, {"X-Origin-Hop", "1"},
-                          {"Keep-Alive", "timeout=5"}, {"X-End", "kept"}});
+                         {{"Connection", "X-Origin-Hop"},
+                          {"X-Origin-Hop", "1"},
+                          {"Keep-Alive", "timeout=5"},
+                          {"X-End", "kept"}});
   });
   TempDir dir;
   TestProxy proxy(dir.path());
   ProxyClient client(proxy.port());
   Response res = client.request(http::verb::get, origin.url("/hop"),
-                                {{"Connection", "X-Client-Hop"}, {"X-Client-Hop", "1"},
+                                {{"Connection", "X-Client-Hop"},
+                                 {"X-Client-Hop", "1"},
                                  {"Proxy-Connection", "keep-alive"},
                                  {"Proxy-Authorization", "Basic Zm9vOmJhcg=="},
-                                 {"TE", "trailers"}, {"X-Kept", "yes"}});
+                                 {"TE", "trailers"},
+                                 {"X-Kept", "yes"}});
   CHECK(res.count("X-Origin-Hop") == 0);
   CHECK(res.count("Keep-Alive") == 0);
   CHECK(res["X-End"] == "kept");

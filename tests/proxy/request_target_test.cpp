@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "proxy/request_target.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace cacheproxy;
 namespace http = boost::beast::http;

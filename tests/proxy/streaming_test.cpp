@@ -1,11 +1,10 @@
 // Bodies stream with bounded memory, in both directions.
-#include <catch2/catch.hpp>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"

@@ -1,5 +1,7 @@
 #include "support/origin_server.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,8 +14,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <fmt/format.h>
-
 #include <thread>
 
 namespace cacheproxy::testing {
@@ -55,8 +55,8 @@ struct OriginServer::Impl {
       auto [ec, n] = co_await http::async_read(socket, buffer, parser, use_tuple);
       if (ec) co_return;
       http::request<http::string_body> req = parser.release();
-      OriginRequest record{std::string(req.method_string()), std::string(req.target()),
-                           req.base(), req.body()};
+      OriginRequest record{std::string(req.method_string()), std::string(req.target()), req.base(),
+                           req.body()};
       {
         std::lock_guard lock(mutex);
         received.push_back(record);

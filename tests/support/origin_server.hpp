@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,11 +27,11 @@ struct OriginResponse {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  bool chunked = false;                   // send the body chunked instead of Content-Length
-  std::chrono::milliseconds delay{0};     // wait before sending the header
-  std::optional<std::size_t> cut_after;   // close after this many body bytes (length announced)
-  std::uint64_t generated_bytes = 0;      // if set, a body of this size made on the fly
-  bool close = false;                     // close the connection after the response
+  bool chunked = false;                  // send the body chunked instead of Content-Length
+  std::chrono::milliseconds delay{0};    // wait before sending the header
+  std::optional<std::size_t> cut_after;  // close after this many body bytes (length announced)
+  std::uint64_t generated_bytes = 0;     // if set, a body of this size made on the fly
+  bool close = false;                    // close the connection after the response
 };
 
 class OriginServer {

@@ -3,19 +3,18 @@
 // over a real socket.
 #pragma once
 
-#include "proxy/config.hpp"
-#include "proxy/server.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "proxy/config.hpp"
+#include "proxy/server.hpp"
 
 namespace cacheproxy::testing {
 
