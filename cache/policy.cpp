@@ -291,4 +291,8 @@ EntryMeta make_entry_meta(const RequestView& request, unsigned status,
   return meta;
 }
 
+bool only_if_cached(const RequestView& request) {
+  return parse_request_cache_control(request.headers).only_if_cached;
+}
+
 }  // namespace cacheproxy::cache

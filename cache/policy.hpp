@@ -58,6 +58,10 @@ StoreVerdict response_storable(const RequestView& request, unsigned status,
 // Does the request allow a cache lookup at all (method, request no-store ...)?
 StoreVerdict request_cacheable(const RequestView& request);
 
+// RFC 9111 §5.2.1.7: only-if-cached — when no stored response can be used, the cache answers
+// 504 instead of contacting the origin.
+bool only_if_cached(const RequestView& request);
+
 enum class Action {
   serve,       // fresh (or allowed stale): answer from the cache
   revalidate,  // send a conditional request; a 304 refreshes the entry

@@ -12,6 +12,7 @@
 #include "proxy/forwarder.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/simple_response.hpp"
+#include "proxy/tunnel.hpp"
 
 namespace cacheproxy {
 
@@ -80,6 +81,9 @@ class ClientSession {
       Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target);
       co_return co_await forwarder.run();
     }
+    if (target.kind == TargetKind::connect && parser.is_done()) {
+      co_return co_await run_tunnel(services_, origins_, stream_, buffer_, target, req.version());
+    }
     // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
     SimpleResponse response = answer_locally(req.method(), target);
     co_return co_await reply(parser, response);
@@ -93,8 +97,8 @@ class ClientSession {
         return make_error(http::status::bad_request,
                           "https:// URLs go through CONNECT: set this proxy as the HTTPS proxy "
                           "too, and the browser will tunnel them");
-      case TargetKind::connect:
-        return make_error(http::status::not_implemented, "CONNECT tunnels are not supported yet");
+      case TargetKind::connect:  // with a body: RFC 9110 §9.3.6 gives it no meaning
+        return make_error(http::status::bad_request, "a CONNECT request has no content");
       case TargetKind::forward:
       case TargetKind::invalid:
         break;

@@ -78,46 +78,55 @@ struct RawOptions {
   std::string stats_interval, client_header_timeout, client_idle_timeout, client_write_timeout;
   std::string origin_connect_timeout, origin_read_timeout, origin_idle_timeout, shutdown_timeout;
   std::string max_request_header_size, max_response_header_size;
+  std::string tunnel_idle_timeout;
+  std::vector<std::string> connect_ports;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
   po::options_description d("Settings (config file keys; flags override the file)");
-  d.add_options()("listen", po::value(&raw.listen),
-                  "address:port to accept clients on; repeat for several (default 127.0.0.1:3128)")(
-      "visible_hostname", po::value(&c.visible_hostname), "name of this proxy in Via headers")(
-      "cache_dir", po::value(&c.cache_dir), "folder of the LevelDB object cache")(
-      "cache_size", po::value(&raw.cache_size), "disk cache byte budget (e.g. 1GiB)")(
-      "memory_cache_size", po::value(&raw.memory_cache_size), "hot in-memory tier (e.g. 256MiB)")(
-      "maximum_object_size", po::value(&raw.maximum_object_size),
-      "larger responses stream through uncached (e.g. 64MiB)")(
-      "heuristic_percent", po::value(&c.heuristic_percent),
-      "heuristic freshness as percent of (Date - Last-Modified)")(
-      "heuristic_max_lifetime", po::value(&raw.heuristic_max_lifetime),
-      "cap on heuristic freshness (e.g. 1d, 24h)")(
-      "access_log", po::value(&c.access_log), "Squid-format access log path, - for stdout, none")(
-      "stats_interval", po::value(&raw.stats_interval), "period of the summary log line")(
-      "threads", po::value(&c.threads), "network threads, 0 for one per core")(
-      "store_threads", po::value(&c.store_threads), "threads running LevelDB calls")(
-      "max_request_header_size", po::value(&raw.max_request_header_size),
-      "request line plus header fields")("max_response_header_size",
-                                         po::value(&raw.max_response_header_size),
-                                         "origin response header limit")(
-      "client_header_timeout", po::value(&raw.client_header_timeout),
-      "time for a client to send a request header")("client_idle_timeout",
-                                                    po::value(&raw.client_idle_timeout),
-                                                    "idle keep-alive time between client requests")(
-      "client_write_timeout", po::value(&raw.client_write_timeout),
-      "time a write to a client may block")("origin_connect_timeout",
-                                            po::value(&raw.origin_connect_timeout),
-                                            "resolving and connecting to an origin")(
-      "origin_read_timeout", po::value(&raw.origin_read_timeout),
-      "time without progress reading from an origin")("origin_idle_timeout",
-                                                      po::value(&raw.origin_idle_timeout),
-                                                      "how long an idle origin connection is kept")(
-      "origin_idle_per_host", po::value(&c.origin_idle_per_host),
-      "idle keep-alive connections kept per origin host:port")(
-      "shutdown_timeout", po::value(&raw.shutdown_timeout),
-      "time in-flight requests get to finish at shutdown");
+  // clang-format off
+  d.add_options()
+      ("listen", po::value(&raw.listen),
+       "address:port to accept clients on; repeat for several (default 127.0.0.1:3128)")
+      ("visible_hostname", po::value(&c.visible_hostname), "name of this proxy in Via headers")
+      ("cache_dir", po::value(&c.cache_dir), "folder of the LevelDB object cache")
+      ("cache_size", po::value(&raw.cache_size), "disk cache byte budget (e.g. 1GiB)")
+      ("memory_cache_size", po::value(&raw.memory_cache_size), "hot in-memory tier (e.g. 256MiB)")
+      ("maximum_object_size", po::value(&raw.maximum_object_size),
+       "larger responses stream through uncached (e.g. 64MiB)")
+      ("heuristic_percent", po::value(&c.heuristic_percent),
+       "heuristic freshness as percent of (Date - Last-Modified)")
+      ("heuristic_max_lifetime", po::value(&raw.heuristic_max_lifetime),
+       "cap on heuristic freshness (e.g. 1d, 24h)")
+      ("access_log", po::value(&c.access_log), "Squid-format access log path, - for stdout, none")
+      ("stats_interval", po::value(&raw.stats_interval), "period of the summary log line")
+      ("threads", po::value(&c.threads), "network threads, 0 for one per core")
+      ("store_threads", po::value(&c.store_threads), "threads running LevelDB calls")
+      ("max_request_header_size", po::value(&raw.max_request_header_size),
+       "request line plus header fields")
+      ("max_response_header_size", po::value(&raw.max_response_header_size),
+       "origin response header limit")
+      ("client_header_timeout", po::value(&raw.client_header_timeout),
+       "time for a client to send a request header")
+      ("client_idle_timeout", po::value(&raw.client_idle_timeout),
+       "idle keep-alive time between client requests")
+      ("client_write_timeout", po::value(&raw.client_write_timeout),
+       "time a write to a client may block")
+      ("origin_connect_timeout", po::value(&raw.origin_connect_timeout),
+       "resolving and connecting to an origin")
+      ("origin_read_timeout", po::value(&raw.origin_read_timeout),
+       "time without progress reading from an origin")
+      ("origin_idle_timeout", po::value(&raw.origin_idle_timeout),
+       "how long an idle origin connection is kept")
+      ("origin_idle_per_host", po::value(&c.origin_idle_per_host),
+       "idle keep-alive connections kept per origin host:port")
+      ("connect_ports", po::value(&raw.connect_ports),
+       "ports CONNECT may reach, repeatable or comma-separated (default 443)")
+      ("tunnel_idle_timeout", po::value(&raw.tunnel_idle_timeout),
+       "a CONNECT tunnel silent both ways this long is closed")
+      ("shutdown_timeout", po::value(&raw.shutdown_timeout),
+       "time in-flight requests get to finish at shutdown");
+  // clang-format on
   return d;
 }
 
@@ -173,12 +182,30 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            DurationOption{"origin_read_timeout", raw.origin_read_timeout, c.origin_read_timeout},
            DurationOption{"origin_idle_timeout", raw.origin_idle_timeout, c.origin_idle_timeout},
            DurationOption{"shutdown_timeout", raw.shutdown_timeout, c.shutdown_timeout},
+           DurationOption{"tunnel_idle_timeout", raw.tunnel_idle_timeout, c.tunnel_idle_timeout},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_duration(o.text);
     if (!v || *v <= Duration::zero())
       return fmt::format("{}: invalid duration '{}'", o.name, o.text);
     o.target = *v;
+  }
+  if (!raw.connect_ports.empty()) {
+    c.connect_ports.clear();
+    for (const auto& item : raw.connect_ports) {
+      std::string_view rest = item;
+      while (!rest.empty()) {
+        std::string_view token = rest.substr(0, rest.find(','));
+        rest.remove_prefix(std::min(rest.size(), token.size() + 1));
+        while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+        unsigned port = 0;
+        auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), port);
+        if (ec != std::errc() || end != token.data() + token.size() || port == 0 || port > 65535)
+          return fmt::format("connect_ports: invalid port '{}'", token);
+        c.connect_ports.push_back(static_cast<std::uint16_t>(port));
+      }
+    }
   }
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";

@@ -47,6 +47,9 @@ struct Config {
   Duration origin_read_timeout = std::chrono::seconds(60);
   Duration origin_idle_timeout = std::chrono::seconds(30);
   unsigned origin_idle_per_host = 16;
+  // CONNECT: allowed target ports (Squid's SSL_ports) and how long a silent tunnel lives.
+  std::vector<std::uint16_t> connect_ports{443};
+  Duration tunnel_idle_timeout = std::chrono::minutes(5);
   Duration shutdown_timeout = std::chrono::seconds(10);
 };
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -108,13 +109,18 @@ asio::awaitable<Exchange> Forwarder::run() {
       switch (decision.action) {
         case cache::Action::serve:
           co_return co_await serve_cached(
-              *found, decision.age, found->object ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
+              *found, decision.age,
+              found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
         case cache::Action::revalidate:
           co_return co_await fetch(found);
         case cache::Action::fetch:
           break;
       }
     }
+  }
+  if (use_cache && cache::only_if_cached(view)) {
+    std::string detail = "only-if-cached: no usable response is stored";
+    co_return co_await send_error(http::status::gateway_timeout, std::move(detail));
   }
   // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
   const std::optional<Found> nothing_stored;
@@ -127,15 +133,25 @@ asio::awaitable<Exchange> Forwarder::run() {
 
 asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   if (auto object = services_.memory.get(*key_)) {
-    services_.store.touch(*key_);
-    co_return Found{object->meta, object};
+    // Recency for the disk tier's eviction, recorded off the network thread (it may write
+    // to LevelDB); nothing waits for it.
+    asio::post(services_.store_pool, [&store = services_.store, key = *key_] { store.touch(key); });
+    co_return Found{object->meta, object, true};
   }
   auto& store = services_.store;
   const std::string& key = *key_;
-  auto meta =
-      co_await run_blocking(services_.store_pool, [&store, &key] { return store.lookup(key); });
-  if (!meta) co_return std::nullopt;
-  co_return Found{std::move(*meta), nullptr};
+  co_return co_await run_blocking(services_.store_pool, [&store, &key]() -> std::optional<Found> {
+    std::optional<cache::EntryMeta> meta = store.lookup(key);
+    if (!meta) return std::nullopt;
+    if (meta->body_size > kStoreReadBytes) return Found{std::move(*meta), nullptr, false};
+    // Small bodies (most of them) are read in the same call: one hop to the store, and no
+    // window in which a concurrent replacement could cut the response short.
+    std::optional<std::string> body = store.read_body(key, *meta, 0, kStoreReadBytes);
+    if (!body || body->size() != meta->body_size) return std::nullopt;  // replaced: a miss
+    auto object = std::make_shared<cache::CachedObject>(
+        cache::CachedObject{std::move(*meta), std::move(*body)});
+    return Found{object->meta, object, false};
+  });
 }
 
 asio::awaitable<void> Forwarder::invalidate() {
@@ -163,7 +179,7 @@ asio::awaitable<Exchange> Forwarder::send_error(http::status status, std::string
 
 asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Seconds age,
                                                   ResultCode code) {
-  if (found.object) co_return co_await serve_from_memory(found, age, code);
+  if (found.object) co_return co_await serve_object(found, age, code);
   co_return co_await serve_from_store(found, age, code);
 }
 
@@ -186,8 +202,8 @@ void prepare_cached_header(http::response<Body>& res, const cache::EntryMeta& me
 
 }  // namespace
 
-asio::awaitable<Exchange> Forwarder::serve_from_memory(const Found& found, cache::Seconds age,
-                                                       ResultCode code) {
+asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Seconds age,
+                                                  ResultCode code) {
   const auto& req = request_.get();
   const auto& config = services_.config;
   Exchange ex;
@@ -210,6 +226,8 @@ asio::awaitable<Exchange> Forwarder::serve_from_memory(const Found& found, cache
     std::tie(ec, n) = co_await http::async_write(client_, res, use_tuple);
     if (!ec) services_.stats.add_bytes_from_cache(found.object->body.size());
   }
+  // A disk hit is worth keeping hot; the tier refuses what is too large for it.
+  if (!found.in_memory) services_.memory.put(*key_, found.object);
   ex.bytes = n;
   ex.keep_alive = keep && !ec;
   co_return ex;
@@ -428,15 +446,17 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
         cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
     if (parser->keep_alive() && origin_buffer_.size() == 0)
       origins_.release(target_.host, target_.port, std::move(*origin));
+    // Already placed in the memory tier here, so serving does not place the old one again.
+    Found refreshed{merged, nullptr, true};
     if (stale->object) {
-      services_.memory.put(*key_, std::make_shared<cache::CachedObject>(
-                                      cache::CachedObject{merged, stale->object->body}));
+      refreshed.object =
+          std::make_shared<cache::CachedObject>(cache::CachedObject{merged, stale->object->body});
+      services_.memory.put(*key_, refreshed.object);
     }
     auto& store = services_.store;
     const std::string& key = *key_;
     co_await run_blocking(services_.store_pool,
                           [&store, &key, &merged] { return store.update_meta(key, merged); });
-    Found refreshed{merged, stale->object};
     Exchange served =
         co_await serve_cached(refreshed, cache::current_age(merged, cache::Clock::now()),
                               ResultCode::tcp_refresh_unmodified);

@@ -32,17 +32,20 @@ class Forwarder {
   boost::asio::awaitable<Exchange> run();
 
  private:
-  // A stored entry found by lookup; object is set when it came from the memory tier.
+  // A stored entry found by lookup. object holds the whole entry when it came from the memory
+  // tier (in_memory) or was small enough to read with its metadata in one store call; larger
+  // disk entries stream their body from the store.
   struct Found {
     cache::EntryMeta meta;
     cache::CachedObjectPtr object;
+    bool in_memory = false;
   };
 
   boost::asio::awaitable<std::optional<Found>> lookup();
   boost::asio::awaitable<Exchange> serve_cached(const Found& found, cache::Seconds age,
                                                 ResultCode code);
-  boost::asio::awaitable<Exchange> serve_from_memory(const Found& found, cache::Seconds age,
-                                                     ResultCode code);
+  boost::asio::awaitable<Exchange> serve_object(const Found& found, cache::Seconds age,
+                                                ResultCode code);
   boost::asio::awaitable<Exchange> serve_from_store(const Found& found, cache::Seconds age,
                                                     ResultCode code);
   // Coroutine parameters are named objects at every call site, never temporaries: GCC 12

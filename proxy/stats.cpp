@@ -77,7 +77,10 @@ StatsSnapshot Stats::snapshot() const {
   s.errors = errors_;
   s.client_errors = client_errors_;
   s.tunnels = tunnels_;
+  s.tunnel_bytes_to_origin = tunnel_bytes_to_origin_;
+  s.tunnel_bytes_to_client = tunnel_bytes_to_client_;
   s.local = local_;
+  s.denied = denied_;
   s.bytes_from_cache = bytes_from_cache_;
   s.bytes_from_origin = bytes_from_origin_;
   s.stores = stores_;

@@ -33,7 +33,10 @@ struct StatsSnapshot {
   std::uint64_t errors = 0;              // responses with status >= 500 made by the proxy
   std::uint64_t client_errors = 0;       // 4xx made by the proxy (bad requests)
   std::uint64_t tunnels = 0;
+  std::uint64_t tunnel_bytes_to_origin = 0;
+  std::uint64_t tunnel_bytes_to_client = 0;
   std::uint64_t local = 0;              // requests to the proxy itself
+  std::uint64_t denied = 0;             // refused by access rules (TCP_DENIED)
   std::uint64_t bytes_from_cache = 0;   // body bytes served from the cache
   std::uint64_t bytes_from_origin = 0;  // body bytes received from origins and served
   std::uint64_t stores = 0;             // entries committed
@@ -59,6 +62,10 @@ class Stats {
   void count_store() { ++stores_; }
   void count_store_abort() { ++store_aborts_; }
   void count_invalidation() { ++invalidations_; }
+  void add_tunnel_bytes(std::uint64_t to_origin, std::uint64_t to_client) {
+    tunnel_bytes_to_origin_ += to_origin;
+    tunnel_bytes_to_client_ += to_client;
+  }
   void connection_opened() {
     ++client_connections_;
     ++active_connections_;
@@ -70,10 +77,11 @@ class Stats {
  private:
   std::atomic<std::uint64_t> requests_{0}, memory_hits_{0}, disk_hits_{0}, misses_{0};
   std::atomic<std::uint64_t> revalidations_{0}, refresh_unmodified_{0}, refresh_modified_{0};
-  std::atomic<std::uint64_t> errors_{0}, client_errors_{0}, tunnels_{0}, local_{0};
+  std::atomic<std::uint64_t> errors_{0}, client_errors_{0}, tunnels_{0}, local_{0}, denied_{0};
   std::atomic<std::uint64_t> bytes_from_cache_{0}, bytes_from_origin_{0};
   std::atomic<std::uint64_t> stores_{0}, store_aborts_{0}, invalidations_{0};
   std::atomic<std::uint64_t> client_connections_{0}, active_connections_{0};
+  std::atomic<std::uint64_t> tunnel_bytes_to_origin_{0}, tunnel_bytes_to_client_{0};
 };
 
 // One human-readable summary line, for the log every stats_interval and at shutdown.

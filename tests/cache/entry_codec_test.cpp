@@ -197,7 +197,7 @@ TEST_CASE("random and mutated input never crashes the decoder", "[entry_codec]")
             input.insert(at, 1, static_cast<char>(rng()));
             break;
         }
-        if (input.empty()) input = "x";
+        if (input.empty()) input.assign(1, 'x');
       }
       input = seal(input);
     }

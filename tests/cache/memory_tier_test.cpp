@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,7 +43,7 @@ TEST_CASE("put of a present key replaces it", "[memory_tier]") {
 TEST_CASE("least recently used objects are evicted to fit", "[memory_tier]") {
   const std::uint64_t each = MemoryTier::charge("k0", *make_object(1000));
   MemoryTier tier(each * 4 + each / 2);  // four fit, each under a quarter
-  for (int i = 0; i < 4; ++i) tier.put("k" + std::to_string(i), make_object(1000));
+  for (int i = 0; i < 4; ++i) tier.put(fmt::format("k{}", i), make_object(1000));
   REQUIRE(tier.entries() == 4);
   REQUIRE(tier.get("k0"));  // k1 is now the least recently used
   tier.put("k4", make_object(1000));
@@ -114,7 +115,7 @@ TEST_CASE("concurrent use keeps the accounting consistent", "[memory_tier]") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
-        const std::string key = "k" + std::to_string((i * 7 + t) % 40);
+        const std::string key = fmt::format("k{}", (i * 7 + t) % 40);
         switch (i % 4) {
           case 0:
             tier.put(key, make_object(static_cast<std::size_t>(100 + i % 900)));

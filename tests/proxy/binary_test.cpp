@@ -44,7 +44,7 @@ std::uint16_t free_port() {
 
 }  // namespace
 
-TEST_CASE("the binary answers help, version and check-config flags", "[binary]") {
+TEST_CASE("the binary answers its help and version and check-config flags", "[binary]") {
   Run help = run_command(binary() + " --help");
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("cache_dir") != std::string::npos);

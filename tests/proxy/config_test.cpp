@@ -67,3 +67,12 @@ TEST_CASE("flags override defaults and errors name the setting", "[config]") {
   const char* unknown[] = {"cacheproxy", "--no-such-flag=1"};
   CHECK(parse_config(2, unknown).exit_code == 1);
 }
+
+TEST_CASE("connect_ports takes a list", "[config]") {
+  const char* argv[] = {"cacheproxy", "--connect-ports=443, 8443", "--connect-ports=563"};
+  ConfigResult r = parse_config(3, argv);
+  REQUIRE(r.config);
+  CHECK(r.config->connect_ports == std::vector<std::uint16_t>{443, 8443, 563});
+  const char* bad[] = {"cacheproxy", "--connect-ports=443,x"};
+  CHECK(parse_config(2, bad).exit_code == 1);
+}

@@ -114,3 +114,18 @@ TEST_CASE("an idle client is disconnected after client_idle_timeout", "[proxy][e
   CHECK(client.closed_by_peer());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
 }
+
+TEST_CASE("a request header that never completes is dropped after client_header_timeout",
+          "[proxy][errors]") {
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.client_header_timeout = std::chrono::milliseconds(300);
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string reply = raw_exchange(proxy.port(), "GET http://example.test/ HTTP/1.1\r\nHost: x",
+                                   std::chrono::seconds(10));
+  CHECK(reply.empty());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  ProxyClient client(proxy.port());
+  CHECK(client.get("/stats").result_int() == 200);
+}
