@@ -119,6 +119,16 @@ void OriginPool::release(const std::string& host, std::uint16_t port, OriginConn
   queue.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
 }
 
+void OriginPool::sweep() {
+  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& queue = it->second;
+    // Released in time order: the expired ones are at the front.
+    while (!queue.empty() && queue.front().since < oldest_allowed) queue.pop_front();
+    it = queue.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
 void OriginPool::clear() { idle_.clear(); }
 
 std::size_t OriginPool::idle_count() const {

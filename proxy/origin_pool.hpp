@@ -41,6 +41,9 @@ class OriginPool {
   boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
   // Keeps a connection whose last exchange ended cleanly with keep-alive.
   void release(const std::string& host, std::uint16_t port, OriginConnection connection);
+  // Closes idle connections older than origin_idle_timeout, for every host (run periodically,
+  // so connections to hosts never asked for again do not stay open).
+  void sweep();
   // Closes every idle connection (at shutdown).
   void clear();
 

@@ -45,6 +45,18 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
   }
 }
 
+// Closes expired idle origin connections every half idle timeout.
+asio::awaitable<void> sweep_loop(OriginPool& origins, std::chrono::milliseconds idle_timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto period = std::max<std::chrono::milliseconds>(idle_timeout / 2, std::chrono::seconds(1));
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    origins.sweep();
+  }
+}
+
 }  // namespace
 
 struct Server::NetworkThread {
@@ -115,6 +127,8 @@ std::string Server::start() {
       asio::co_spawn(thread->ioc, accept_loop(acceptor, *services_, thread->origins),
                      asio::detached);
     }
+    asio::co_spawn(thread->ioc, sweep_loop(thread->origins, config_.origin_idle_timeout),
+                   asio::detached);
     thread->thread = std::thread([t = thread.get()] { t->ioc.run(); });
   }
   running_ = true;

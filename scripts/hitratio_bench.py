@@ -324,9 +324,12 @@ ORIGIN_CONTROL = "/_bench/counters"
 
 
 def origin_main():
+    # overlapping: full fetches that began while another full fetch of the same key was
+    # still being sent (duplicate concurrent misses; no request collapsing upstream).
     counters = {"requests": 0, "full": 0, "full_bytes": 0, "conditional": 0,
-                "not_modified": 0, "other": 0, "connections": 0}
+                "not_modified": 0, "other": 0, "connections": 0, "overlapping": 0}
     full_keys = collections.Counter()
+    in_flight = collections.Counter()
     pattern = memoryview(bytes(range(256)) * 4096)  # 1 MiB of body bytes
     last_modified_ts = int(time.time()) - 7 * 86400
     last_modified = email.utils.formatdate(last_modified_ts, usegmt=True)
@@ -418,16 +421,22 @@ def origin_main():
                                        ("Content-Length", size)]
                 if close:
                     fields_out.append(("Connection", "close"))
-                writer.write(head(200, "OK", fields_out))
-                if method == "GET":
-                    counters["full_bytes"] += size
-                    left = size
-                    while left > 0:
-                        n = min(left, len(pattern))
-                        writer.write(pattern[:n])
-                        left -= n
-                        await writer.drain()
-                await writer.drain()
+                if in_flight[key]:
+                    counters["overlapping"] += 1
+                in_flight[key] += 1
+                try:
+                    writer.write(head(200, "OK", fields_out))
+                    if method == "GET":
+                        counters["full_bytes"] += size
+                        left = size
+                        while left > 0:
+                            n = min(left, len(pattern))
+                            writer.write(pattern[:n])
+                            left -= n
+                            await writer.drain()
+                    await writer.drain()
+                finally:
+                    in_flight[key] -= 1
                 if close:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -1108,8 +1117,8 @@ def run_table(point):
     bel = off.get("belady", {})
     cols = [r["proxy"] for r in runs]
     lines = []
-    hdr = "| | " + " | ".join(cols) + " | LRU (offline) | GDSF (offline) | Belady | " \
-          "Belady-Size | infinite |"
+    hdr = "| | " + "".join(c + " | " for c in cols) + "LRU (offline) | GDSF (offline) | " \
+          "Belady | Belady-Size | infinite |"
     lines.append(hdr)
     lines.append("|" + "---|" * (hdr.count("|") - 1))
 
@@ -1117,18 +1126,21 @@ def run_table(point):
         return " | ".join(pct(off.get(a, {}).get(metric))
                           for a in ("lru", "gdsf", "belady", "belady_size", "infinite"))
 
-    lines.append("| request hit ratio | " + " | ".join(pct(r["request_hit_ratio"]) for r in runs)
-                 + " | " + offcells("request_hit_ratio") + " |")
-    lines.append("| byte hit ratio | " + " | ".join(pct(r["byte_hit_ratio"]) for r in runs)
-                 + " | " + offcells("byte_hit_ratio") + " |")
+    lines.append("| request hit ratio | " + "".join(pct(r["request_hit_ratio"]) + " | "
+                                                   for r in runs)
+                 + offcells("request_hit_ratio") + " |")
+    lines.append("| byte hit ratio | " + "".join(pct(r["byte_hit_ratio"]) + " | " for r in runs)
+                 + offcells("byte_hit_ratio") + " |")
     blank = " | ".join("" for _ in range(5))
     if bel:
-        lines.append("| request hit ratio / Belady | " + " | ".join(
-            pct(r["request_hit_ratio"] / bel["request_hit_ratio"]) for r in runs) + " | "
+        lines.append("| request hit ratio / Belady | " + "".join(
+            pct(r["request_hit_ratio"] / bel["request_hit_ratio"]) + " | " for r in runs)
             + " | ".join(pct(off[a]["request_hit_ratio"] / bel["request_hit_ratio"])
                          if a in off else "—"
                          for a in ("lru", "gdsf", "belady", "belady_size", "infinite"))
             + " |")
+    if not runs:
+        return "\n".join(lines)
     lines.append("| revalidations at origin (304) | " + " | ".join(
         f"{r['origin_revalidations']} ({r['origin_not_modified']})" for r in runs) + " | "
         + blank + " |")
@@ -1165,7 +1177,9 @@ def print_run_details(r):
     print(f"  origin: {r['origin_full_fetches']} full fetches "
           f"({r['origin'].get('full_bytes', 0)} bytes), {r['origin_revalidations']} "
           f"conditional ({r['origin_not_modified']} answered 304), "
-          f"{r['origin'].get('connections', 0)} connections")
+          f"{r['origin'].get('connections', 0)} connections, "
+          f"{r['origin'].get('keys_fetched', 0)} distinct keys fetched, "
+          f"{r['origin'].get('overlapping', 0)} fetches overlapping one of the same key")
     print(f"  measured at origin: request hit ratio {pct(r['request_hit_ratio'])} "
           f"(with 304s {pct(r['request_hit_ratio_incl_304'])}), byte hit ratio "
           f"{pct(r['byte_hit_ratio'])}")
@@ -1307,6 +1321,37 @@ def parse_size(text, unique_bytes):
         if low.endswith(u):
             return int(float(low[:-len(u)]) * m)
     return int(text)
+
+
+def provenance(args, kinds):
+    """What was measured: the repository state and the binaries, for the results JSON."""
+    info = {"host_cpus": os.cpu_count()}
+
+    def git(*a):
+        try:
+            return subprocess.run(["git", "-C", str(REPO), *a], capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    info["git_head"] = git("rev-parse", "--short", "HEAD")
+    info["git_dirty"] = [ln[3:] for ln in git("status", "--porcelain").splitlines()
+                         if ln[3:].startswith(("proxy/", "cache/"))]
+    if "cacheproxy" in kinds and not args.proxy_address:
+        try:
+            st = Path(args.cacheproxy_bin).stat()
+            info["cacheproxy_bin"] = args.cacheproxy_bin
+            info["cacheproxy_bin_mtime"] = time.strftime("%Y-%m-%d %H:%M:%S",
+                                                         time.gmtime(st.st_mtime))
+        except OSError:
+            pass
+    if "squid" in kinds:
+        try:
+            out = subprocess.run([SQUID_BIN, "-v"], capture_output=True, text=True,
+                                 timeout=10).stdout
+            info["squid_version"] = out.splitlines()[0] if out else ""
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return info
 
 
 def build_parser():
@@ -1454,12 +1499,13 @@ def main():
         "command": " ".join(["scripts/hitratio_bench.py"] + sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "wall_seconds": round(time.monotonic() - wall0, 1),
+        "provenance": provenance(args, kinds),
         "points": points,
     }
     if args.sweep:
         path = out_dir / f"{trace.name}_sweep.json"
     else:
-        tag = "_".join([trace.name, f"{sizes[0][0]:g}pct", *kinds]) or trace.name
+        tag = "_".join([trace.name, f"{sizes[0][0]:g}pct", f"c{args.concurrency}", *kinds])
         path = out_dir / f"{tag}.json"
     path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
     print(f"\nwrote {path}")

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libleveldb-dev libsnappy-dev libfmt-dev catch2
-  goaccess curl python3
+  goaccess curl openssl python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -160,3 +160,49 @@ TEST_CASE("goaccess reads the access log as Squid's native format", "[binary][ac
               .exit_code == 0);
   parse(syslog, "--log-format=SQUID");
 }
+
+TEST_CASE("curl fetches an https:// page through a CONNECT tunnel", "[binary][tunnel]") {
+  REQUIRE(run_command("command -v openssl && command -v curl").exit_code == 0);
+  TempDir dir;
+  std::string key = (dir.path() / "key.pem").string();
+  std::string cert = (dir.path() / "cert.pem").string();
+  REQUIRE(run_command(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                  "-days 1 -subj /CN=127.0.0.1",
+                                  key, cert))
+              .exit_code == 0);
+  std::uint16_t tls_port = free_port();
+  pid_t server = ::fork();
+  REQUIRE(server >= 0);
+  if (server == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    std::freopen("/dev/null", "w", stderr);
+    std::string accept = fmt::format("127.0.0.1:{}", tls_port);
+    // -www answers every GET with a status page over TLS.
+    ::execlp("openssl", "openssl", "s_server", "-accept", accept.c_str(), "-cert", cert.c_str(),
+             "-key", key.c_str(), "-www", "-quiet", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  TestProxy proxy(dir.path(), [&](cacheproxy::Config& c) { c.connect_ports = {tls_port}; });
+  Run fetched;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // until s_server listens
+    fetched =
+        run_command(fmt::format("curl -sS -k --max-time 10 --proxy http://127.0.0.1:{} "
+                                "https://127.0.0.1:{}/",
+                                proxy.port(), tls_port));
+    if (fetched.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
+  INFO(fetched.output);
+  CHECK(fetched.exit_code == 0);
+  CHECK(fetched.output.find("s_server") != std::string::npos);
+  // The tunnel's line is written when it closes, just after curl is done.
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    for (const auto& line : proxy.access_log_lines())
+      logged = logged || line.find(" TCP_TUNNEL/200 ") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(logged);
+}

@@ -309,3 +309,18 @@ TEST_CASE("many clients at once on several threads", "[proxy][concurrency]") {
   auto stats = proxy.server().services().stats.snapshot();
   CHECK(stats.hits() + stats.misses == 2 * kClients * kRequests);
 }
+
+TEST_CASE("idle origin connections are closed after origin_idle_timeout", "[proxy]") {
+  OriginServer origin([](const OriginRequest&) { return make_response(200, "x"); });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.origin_idle_timeout = std::chrono::milliseconds(1000);
+  });
+  ProxyClient client(proxy.port());
+  client.get(origin.url("/idle"));
+  CHECK(origin.open_connection_count() == 1);  // kept in the pool for reuse
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (origin.open_connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(origin.open_connection_count() == 0);
+}

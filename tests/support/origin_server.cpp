@@ -34,6 +34,7 @@ struct OriginServer::Impl {
   mutable std::mutex mutex;
   std::vector<OriginRequest> received;
   std::size_t connections = 0;
+  std::size_t open_connections = 0;
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -42,12 +43,19 @@ struct OriginServer::Impl {
       {
         std::lock_guard lock(mutex);
         ++connections;
+        ++open_connections;
       }
       asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
     }
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
+    co_await serve_requests(socket);
+    std::lock_guard lock(mutex);
+    --open_connections;
+  }
+
+  asio::awaitable<void> serve_requests(tcp::socket& socket) {
     boost::beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -155,6 +163,11 @@ std::size_t OriginServer::request_count(const std::string& target) const {
 std::size_t OriginServer::connection_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->connections;
+}
+
+std::size_t OriginServer::open_connection_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->open_connections;
 }
 
 std::vector<OriginRequest> OriginServer::requests() const {

@@ -49,7 +49,8 @@ class OriginServer {
 
   std::size_t request_count() const;
   std::size_t request_count(const std::string& target) const;
-  std::size_t connection_count() const;
+  std::size_t connection_count() const;       // accepted in total
+  std::size_t open_connection_count() const;  // not yet closed by either side
   std::vector<OriginRequest> requests() const;
 
  private:
