@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "proxy/metrics.hpp"
+#include "proxy/pac.hpp"
 #include "proxy/version.hpp"
 
 namespace cacheproxy {
@@ -71,10 +73,23 @@ SimpleResponse handle_local_request(const Services& services, http::verb method,
     r.body = stats_json(services);
     return r;
   }
+  if (route == "/metrics") {
+    r.content_type = kMetricsContentType;
+    r.body = render_metrics(services);
+    return r;
+  }
+  // WPAD clients fetch /wpad.dat from the host "wpad" finds; other browsers are configured
+  // with the PAC URL. Same script for both.
+  if (route == "/proxy.pac" || route == "/wpad.dat") {
+    r.content_type = kPacContentType;
+    r.body = proxy_auto_config(services.config);
+    return r;
+  }
   if (route == "/") {
     r.body = fmt::format(
         "cacheproxy {}: a caching HTTP forward proxy.\n"
-        "Set this address as your browser's HTTP proxy. Statistics: /stats\n",
+        "Set this address as your browser's HTTP and HTTPS proxy, or its automatic proxy\n"
+        "configuration URL to /proxy.pac. Statistics: /stats (JSON), /metrics (Prometheus)\n",
         kVersion);
     return r;
   }

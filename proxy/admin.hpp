@@ -1,5 +1,6 @@
 // Requests addressed to the proxy itself (origin-form, or a URL naming the proxy): the
-// statistics as JSON at /stats, and a short index page. Never forwarded.
+// statistics as JSON at /stats, Prometheus metrics at /metrics, the PAC file at /proxy.pac and
+// /wpad.dat, and a short index page. Never forwarded.
 #pragma once
 
 #include <boost/beast/http/verb.hpp>

@@ -10,6 +10,8 @@
 
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
+#include "proxy/logging.hpp"
+#include "proxy/message_checks.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/simple_response.hpp"
 #include "proxy/tunnel.hpp"
@@ -23,6 +25,15 @@ namespace http = beast::http;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// How long a closing connection keeps draining client input; see lingering_close().
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
 
 // Keeps the in-flight count right on every path out of a request, for graceful shutdown.
 class InFlight {
@@ -42,7 +53,16 @@ class ClientSession {
       : stream_(std::move(socket)), services_(services), origins_(origins) {
     boost::system::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
-    if (!ec) client_address_ = endpoint.address().to_string();
+    if (!ec) {
+      client_address_ = endpoint.address().to_string();
+      client_access_ = services.config.client_access.decide(endpoint.address());
+      check_destination_ = services.config.destination_access_for_loopback_clients ||
+                           !is_loopback(endpoint.address());
+    }
+    if (!client_access_.allowed) {
+      log_line_limited("client_access", fmt::format("client {} denied by client_access rule '{}'",
+                                                    client_address_, client_access_.rule));
+    }
   }
 
   asio::awaitable<void> run() {
@@ -51,7 +71,12 @@ class ClientSession {
     for (;;) {
       RequestParser parser;
       parser.header_limit(config.max_request_header_size);
-      parser.body_limit(boost::none);  // bodies are streamed, never held whole
+      // Bodies are streamed, never held whole; the limit only bounds what a client may send.
+      if (config.max_request_body_size != 0) {
+        parser.body_limit(config.max_request_body_size);
+      } else {
+        parser.body_limit(boost::none);
+      }
       stream_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
@@ -66,27 +91,96 @@ class ClientSession {
       // A body the exchange did not read would be parsed as the next request.
       if (!ex.keep_alive || !parser.is_done()) break;
     }
-    boost::system::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    co_await lingering_close();
   }
 
  private:
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the
+  // response just written (an error page for an oversized request, say) before the client
+  // reads it. So: stop sending, then read and discard for a short while (RFC 9112 §9.6).
+  asio::awaitable<void> lingering_close() {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    std::array<char, 4096> sink;
+    for (;;) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+    }
+  }
+
   asio::awaitable<Exchange> dispatch(RequestParser& parser) {
     const Config& config = services_.config;
     const auto& req = parser.get();
     RequestTarget target =
         classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
     url_ = target.url.empty() ? std::string(req.target()) : target.url;
+    if (std::optional<Refusal> refusal = screen(parser, target)) {
+      bool allow_keep_alive = !refusal->close;
+      Exchange ex = co_await reply(parser, refusal->response, allow_keep_alive);
+      ex.code = refusal->code;
+      co_return ex;
+    }
     if (target.kind == TargetKind::forward) {
-      Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target);
+      Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target,
+                          check_destination_);
       co_return co_await forwarder.run();
     }
     if (target.kind == TargetKind::connect && parser.is_done()) {
-      co_return co_await run_tunnel(services_, origins_, stream_, buffer_, target, req.version());
+      co_return co_await run_tunnel(services_, origins_, stream_, buffer_, target, req.version(),
+                                    check_destination_);
     }
     // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
     SimpleResponse response = answer_locally(req.method(), target);
     co_return co_await reply(parser, response);
+  }
+
+  // A request refused before anything is forwarded.
+  struct Refusal {
+    SimpleResponse response;
+    ResultCode code = ResultCode::none;
+    bool close = false;  // the request's body (if any) will not be read
+  };
+
+  // Access rules, limits and message sanity, checked before a request goes anywhere.
+  std::optional<Refusal> screen(const RequestParser& parser, const RequestTarget& target) {
+    const Config& config = services_.config;
+    const auto& req = parser.get();
+    if (!client_access_.allowed) {
+      return Refusal{make_error(http::status::forbidden,
+                                fmt::format("your address {} may not use this proxy (client_access "
+                                            "rule '{}')",
+                                            client_address_, client_access_.rule)),
+                     ResultCode::tcp_denied, true};
+    }
+    if (FramingCheck framing = check_framing(req.base()); !framing.ok) {
+      // RFC 9112 §6.3: such a message must not be forwarded; the connection is unusable.
+      return Refusal{make_error(http::status::bad_request, framing.reason), ResultCode::none, true};
+    }
+    if (req.target().size() > config.max_request_line_size) {
+      return Refusal{
+          make_error(http::status::uri_too_long, fmt::format("the request target is longer than "
+                                                             "max_request_line_size ({} bytes)",
+                                                             config.max_request_line_size)),
+          ResultCode::none, true};
+    }
+    auto length = parser.content_length();
+    if (config.max_request_body_size != 0 && length && *length > config.max_request_body_size) {
+      return Refusal{make_error(http::status::payload_too_large,
+                                fmt::format("the request body is larger than "
+                                            "max_request_body_size ({} bytes)",
+                                            config.max_request_body_size)),
+                     ResultCode::none, true};
+    }
+    bool forwarded = target.kind == TargetKind::forward || target.kind == TargetKind::connect;
+    if (forwarded && via_names_self(req.base(), config.visible_hostname)) {
+      return Refusal{make_error(http::status::loop_detected,
+                                fmt::format("this request already passed through {} (Via): "
+                                            "forwarding it again would loop",
+                                            config.visible_hostname)),
+                     ResultCode::none, false};
+    }
+    return std::nullopt;
   }
 
   SimpleResponse answer_locally(http::verb method, const RequestTarget& target) {
@@ -106,9 +200,10 @@ class ClientSession {
     return make_error(http::status::bad_request, target.reason);
   }
 
-  asio::awaitable<Exchange> reply(RequestParser& parser, const SimpleResponse& response) {
+  asio::awaitable<Exchange> reply(RequestParser& parser, const SimpleResponse& response,
+                                  bool allow_keep_alive = true) {
     const auto& req = parser.get();
-    bool keep = req.keep_alive() && parser.is_done();
+    bool keep = allow_keep_alive && req.keep_alive() && parser.is_done();
     Exchange ex = co_await send_simple(stream_, req.version(), keep, response,
                                        services_.config.visible_hostname,
                                        services_.config.client_write_timeout);
@@ -125,8 +220,21 @@ class ClientSession {
         ec == asio::error::connection_reset || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted)
       co_return;
-    auto status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
-                                                  : http::status::bad_request;
+    auto status = http::status::bad_request;
+    if (ec == http::error::body_limit) {
+      status = http::status::payload_too_large;  // Content-Length over max_request_body_size
+    } else if (ec == http::error::header_limit) {
+      // A request line that alone overflows is a long URI (414), not long fields (431). Beast
+      // may already have consumed a complete request line, leaving field lines in the buffer.
+      std::string_view pending(static_cast<const char*>(buffer_.data().data()),
+                               buffer_.data().size());
+      bool starts_with_request_line = pending.find(' ') < pending.find(':');
+      bool line_complete = pending.substr(0, services_.config.max_request_line_size).find("\r\n") !=
+                           std::string_view::npos;
+      bool long_line = starts_with_request_line && !line_complete;
+      status =
+          long_line ? http::status::uri_too_long : http::status::request_header_fields_too_large;
+    }
     auto started = std::chrono::steady_clock::now();
     SimpleResponse response =
         make_error(status, fmt::format("cannot parse the request: {}", ec.message()));
@@ -155,6 +263,7 @@ class ClientSession {
     r.hierarchy = ex.direct ? "HIER_DIRECT" : "HIER_NONE";
     r.peer = ex.peer;
     r.mime = ex.mime;
+    services_.stats.observe_request(ex.code, r.method, std::chrono::steady_clock::now() - started);
     services_.access_log.write(r);
   }
 
@@ -163,6 +272,8 @@ class ClientSession {
   Services& services_;
   OriginPool& origins_;
   std::string client_address_;
+  AccessDecision client_access_{false, "no client address"};
+  bool check_destination_ = true;
   std::string url_;
 };
 

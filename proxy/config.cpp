@@ -80,6 +80,9 @@ struct RawOptions {
   std::string max_request_header_size, max_response_header_size;
   std::string tunnel_idle_timeout;
   std::vector<std::string> connect_ports;
+  std::vector<std::string> client_access, destination_access;
+  std::string max_request_line_size, max_request_body_size;
+  std::vector<std::string> pac_direct_networks;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -124,8 +127,33 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "ports CONNECT may reach, repeatable or comma-separated (default 443)")
       ("tunnel_idle_timeout", po::value(&raw.tunnel_idle_timeout),
        "a CONNECT tunnel silent both ways this long is closed")
+      ("client_access", po::value(&raw.client_access),
+       "a rule 'allow|deny RANGE...' on client addresses; repeat, first match wins, then deny "
+       "(default: loopback and private LAN ranges)")
+      ("destination_access", po::value(&raw.destination_access),
+       "a rule 'allow|deny RANGE...' on origin addresses connected to (default: deny loopback "
+       "and link-local, allow the rest)")
+      ("destination_access_for_loopback_clients",
+       po::value(&c.destination_access_for_loopback_clients),
+       "apply destination_access to clients on the proxy host too")
+      ("max_request_line_size", po::value(&raw.max_request_line_size),
+       "longest request line (414 beyond)")
+      ("max_request_body_size", po::value(&raw.max_request_body_size),
+       "largest request body (413 beyond), 0 for no limit")
+      ("max_connections", po::value(&c.max_connections),
+       "concurrent client connections (503 beyond)")
+      ("max_connections_per_client", po::value(&c.max_connections_per_client),
+       "concurrent connections from one client address (503 beyond)")
       ("shutdown_timeout", po::value(&raw.shutdown_timeout),
-       "time in-flight requests get to finish at shutdown");
+       "time in-flight requests get to finish at shutdown")
+      ("pac_proxy_address", po::value(&c.pac_proxy_address),
+       "host:port the PAC file (/proxy.pac, /wpad.dat) names (default: the first non-loopback "
+       "listen address)")
+      ("pac_direct_networks", po::value(&raw.pac_direct_networks),
+       "IPv4 networks the PAC file sends direct, repeatable or comma-separated, none for none "
+       "(default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8)")
+      ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
+       "the PAC file falls back to DIRECT when the proxy is down (default true)");
   // clang-format on
   return d;
 }
@@ -146,6 +174,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
     std::uint64_t& target;
   };
   std::uint64_t request_header = c.max_request_header_size;
+  std::uint64_t request_line = c.max_request_line_size;
   std::uint64_t response_header = c.max_response_header_size;
   for (const SizeOption& o : {
            SizeOption{"cache_size", raw.cache_size, c.cache_size},
@@ -153,14 +182,18 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            SizeOption{"maximum_object_size", raw.maximum_object_size, c.maximum_object_size},
            SizeOption{"max_request_header_size", raw.max_request_header_size, request_header},
            SizeOption{"max_response_header_size", raw.max_response_header_size, response_header},
+           SizeOption{"max_request_line_size", raw.max_request_line_size, request_line},
+           SizeOption{"max_request_body_size", raw.max_request_body_size,
+                      c.max_request_body_size},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_size(o.text);
     if (!v) return fmt::format("{}: invalid size '{}'", o.name, o.text);
     o.target = *v;
   }
-  if (request_header > UINT32_MAX || response_header > UINT32_MAX)
+  if (request_header > UINT32_MAX || response_header > UINT32_MAX || request_line > UINT32_MAX)
     return "header size limits must be below 4GiB";
+  c.max_request_line_size = static_cast<std::uint32_t>(request_line);
   c.max_request_header_size = static_cast<std::uint32_t>(request_header);
   c.max_response_header_size = static_cast<std::uint32_t>(response_header);
 
@@ -207,12 +240,58 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
       }
     }
   }
+  const std::vector<std::string>& client_lines =
+      raw.client_access.empty() ? default_client_rules() : raw.client_access;
+  if (auto error = AccessRules::parse(client_lines, &c.client_access))
+    return fmt::format("client_access: {}", *error);
+  const std::vector<std::string>& destination_lines =
+      raw.destination_access.empty() ? default_destination_rules() : raw.destination_access;
+  if (auto error = AccessRules::parse(destination_lines, &c.destination_access))
+    return fmt::format("destination_access: {}", *error);
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
     return "heuristic_percent: must be between 0 and 1000";
   if (c.store_threads == 0) return "store_threads: must be at least 1";
   if (c.max_request_header_size < 1024) return "max_request_header_size: at least 1KiB";
+
+  // PAC settings. The address goes into the script as is: a host name or IP literal and a port.
+  if (!c.pac_proxy_address.empty()) {
+    const std::string& text = c.pac_proxy_address;
+    std::string error = fmt::format("pac_proxy_address: '{}' is not host:port", text);
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return error;
+    std::string host = text.substr(0, colon);
+    bool name_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.';
+    });
+    bool literal_ok = host.starts_with('[') && parse_listen_address(text).has_value();
+    unsigned port = 0;
+    const char* port_end = text.data() + text.size();
+    auto [end, ec] = std::from_chars(text.data() + colon + 1, port_end, port);
+    if (!(name_ok || literal_ok) || ec != std::errc() || end != port_end || port == 0 ||
+        port > 65535)
+      return error;
+  }
+  if (!raw.pac_direct_networks.empty()) {
+    c.pac_direct_networks.clear();
+    for (const auto& item : raw.pac_direct_networks) {
+      std::string_view rest = item;
+      while (!rest.empty()) {
+        std::string_view token = rest.substr(0, rest.find(','));
+        rest.remove_prefix(std::min(rest.size(), token.size() + 1));
+        while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+        if (token == "none" || token.empty()) continue;
+        boost::system::error_code net_ec;
+        auto network = boost::asio::ip::make_network_v4(token, net_ec);
+        if (net_ec)
+          return fmt::format("pac_direct_networks: '{}' is not an IPv4 network like 10.0.0.0/8",
+                             token);
+        c.pac_direct_networks.push_back(network.canonical());
+      }
+    }
+  }
   return {};
 }
 

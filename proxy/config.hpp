@@ -2,6 +2,9 @@
 // immutable Config. Flags override the file.
 #pragma once
 
+#include "proxy/access_control.hpp"
+
+#include <boost/asio/ip/network_v4.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -50,7 +53,36 @@ struct Config {
   // CONNECT: allowed target ports (Squid's SSL_ports) and how long a silent tunnel lives.
   std::vector<std::uint16_t> connect_ports{443};
   Duration tunnel_idle_timeout = std::chrono::minutes(5);
+
+  // Access control (Squid's http_access): ordered rules, first match wins, then deny.
+  AccessRules client_access = default_client_access();  // who may use the proxy
+  // Which addresses it may connect to on their behalf.
+  AccessRules destination_access = default_destination_access();
+  // Clients on the proxy host itself can reach its loopback services directly anyway, so the
+  // destination rules are applied to them only when this is set.
+  bool destination_access_for_loopback_clients = false;
+
+  // Limits on what clients may send and how many connections they may hold.
+  std::uint32_t max_request_line_size = 16 * 1024;  // 414 beyond
+  std::uint64_t max_request_body_size = 0;          // 413 beyond; 0: no limit
+  std::uint32_t max_connections = 4096;             // 503 beyond
+  std::uint32_t max_connections_per_client = 256;   // 503 beyond
   Duration shutdown_timeout = std::chrono::seconds(10);
+
+  // PAC and WPAD (/proxy.pac, /wpad.dat: proxy/pac.*): what the generated FindProxyForURL
+  // answers.
+  // "host:port" browsers should use; empty: the first non-loopback listen address (else the
+  // first listen address) with its port.
+  std::string pac_proxy_address;
+  // IPv4 ranges browsers reach directly (isInNet takes IPv4 only): by default the private
+  // ranges of RFC 1918 and loopback.
+  std::vector<boost::asio::ip::network_v4> pac_direct_networks{
+      boost::asio::ip::make_network_v4("10.0.0.0/8"),
+      boost::asio::ip::make_network_v4("172.16.0.0/12"),
+      boost::asio::ip::make_network_v4("192.168.0.0/16"),
+      boost::asio::ip::make_network_v4("127.0.0.0/8")};
+  // Ends the proxy list with DIRECT, so browsers go direct while the proxy is down.
+  bool pac_fallback_direct = true;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

@@ -15,6 +15,7 @@
 #include "cache/cache_key.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "proxy/cache_fill.hpp"
+#include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
 #include "proxy/simple_response.hpp"
 
@@ -79,13 +80,14 @@ bool transient_connection_error(const boost::system::error_code& ec) {
 
 Forwarder::Forwarder(Services& services, OriginPool& origins, beast::tcp_stream& client,
                      beast::flat_buffer& client_buffer, RequestParser& request,
-                     const RequestTarget& target)
+                     const RequestTarget& target, bool check_destination)
     : services_(services),
       origins_(origins),
       client_(client),
       client_buffer_(client_buffer),
       request_(request),
       target_(target),
+      check_destination_(check_destination),
       key_(cache::normalize_cache_key(target.url)) {}
 
 bool Forwarder::client_keep_alive() const {
@@ -373,11 +375,13 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     // The retry must not get another idle connection that may be just as dead.
     bool fresh_only = attempt > 0;
-    ConnectOutcome connected = co_await origins_.acquire(target_.host, target_.port, fresh_only);
+    ConnectOutcome connected =
+        co_await origins_.acquire(target_.host, target_.port, fresh_only, check_destination_);
     if (!connected.connection) {
-      auto status = connected.error == ConnectError::timed_out ? http::status::gateway_timeout
-                                                               : http::status::bad_gateway;
-      co_return co_await send_error(status, std::move(connected.message));
+      auto status = static_cast<http::status>(connect_error_status(connected.error));
+      Exchange failed = co_await send_error(status, std::move(connected.message));
+      if (connected.error == ConnectError::denied) failed.code = ResultCode::tcp_denied;
+      co_return failed;
     }
     origin.reset();
     origin.emplace(std::move(*connected.connection));
@@ -419,6 +423,22 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
                  origin_buffer_.size() == 0;
     if (!retry) break;
     origin_buffer_.clear();
+  }
+  if (ec == http::error::body_limit) {
+    std::string detail = fmt::format(
+        "the request body is larger than max_request_body_size ({} "
+        "bytes)",
+        config.max_request_body_size);
+    co_return co_await send_error(http::status::payload_too_large, std::move(detail));
+  }
+  if (!ec) {
+    // RFC 9112 §6.3: a response whose length could be read two ways is neither relayed nor
+    // stored, and its connection is not reused.
+    if (FramingCheck framing = check_framing(parser->get().base()); !framing.ok) {
+      std::string detail = fmt::format("origin {}:{} sent a malformed response: {}", target_.host,
+                                       target_.port, framing.reason);
+      co_return co_await send_error(http::status::bad_gateway, std::move(detail));
+    }
   }
   if (ec) {
     bool timed_out = ec == beast::error::timeout;

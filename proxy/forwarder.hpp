@@ -25,9 +25,10 @@ using RequestParser = boost::beast::http::request_parser<boost::beast::http::buf
 class Forwarder {
  public:
   // `request` has its header read; its body (if any) is still on the client connection.
+  // check_destination: apply destination_access to the origin address (see Config).
   Forwarder(Services& services, OriginPool& origins, boost::beast::tcp_stream& client,
             boost::beast::flat_buffer& client_buffer, RequestParser& request,
-            const RequestTarget& target);
+            const RequestTarget& target, bool check_destination);
 
   boost::asio::awaitable<Exchange> run();
 
@@ -64,6 +65,7 @@ class Forwarder {
   boost::beast::flat_buffer& client_buffer_;
   RequestParser& request_;
   const RequestTarget& target_;
+  bool check_destination_;
   std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
   boost::beast::flat_buffer origin_buffer_;
 };

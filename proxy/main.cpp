@@ -7,21 +7,11 @@
 #include <ctime>
 
 #include "proxy/config.hpp"
+#include "proxy/logging.hpp"
+#include "proxy/sd_notify.hpp"
 #include "proxy/server.hpp"
 
-namespace {
-
-void log_line(std::string_view message) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fmt::print(stderr, "{} cacheproxy: {}\n", stamp, message);
-  std::fflush(stderr);
-}
-
-}  // namespace
+using cacheproxy::log_line;
 
 int main(int argc, char** argv) {
   cacheproxy::ConfigResult parsed = cacheproxy::parse_config(argc, argv);
@@ -55,6 +45,12 @@ int main(int argc, char** argv) {
   }
   log_line(fmt::format("cache in {} ({} bytes on disk, {} in memory)", config.cache_dir,
                        config.cache_size, config.memory_cache_size));
+  // Under systemd (Type=notify) the unit becomes active, and its dependents start, only now.
+  std::string ready = fmt::format("{}\n{}", cacheproxy::kNotifyReady,
+                                  cacheproxy::notify_status("serving"));
+  if (auto notified = cacheproxy::notify_service_manager(ready);
+      notified.outcome == cacheproxy::NotifyOutcome::failed)
+    log_line(notified.message);
 
   auto interval = std::chrono::duration_cast<std::chrono::seconds>(config.stats_interval);
   timespec wait{static_cast<time_t>(std::max<long>(1, interval.count())), 0};
@@ -62,6 +58,9 @@ int main(int argc, char** argv) {
     int signal = sigtimedwait(&signals, nullptr, &wait);
     if (signal == SIGINT || signal == SIGTERM) {
       log_line(fmt::format("signal {}: finishing in-flight requests", signal));
+      std::string stopping = fmt::format("{}\n{}", cacheproxy::kNotifyStopping,
+                                         cacheproxy::notify_status("finishing in-flight requests"));
+      cacheproxy::notify_service_manager(stopping);
       break;
     }
     log_line(cacheproxy::summary_line(server.stats().snapshot()));

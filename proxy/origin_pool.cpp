@@ -40,17 +40,41 @@ ConnectError classify(const boost::system::error_code& ec) {
 
 }  // namespace
 
-OriginPool::OriginPool(asio::io_context& ioc, const Config& config) : ioc_(ioc), config_(config) {}
+unsigned connect_error_status(ConnectError error) {
+  switch (error) {
+    case ConnectError::denied:
+      return 403;
+    case ConnectError::timed_out:
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+OriginPool::OriginPool(asio::io_context& ioc, const Config& config, Stats& stats)
+    : ioc_(ioc), config_(config), stats_(stats) {}
 
 asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std::uint16_t port,
-                                                    bool fresh_only) {
-  if (auto idle = fresh_only ? std::nullopt : take_idle(pool_key(host, port))) {
-    ConnectOutcome out;
-    out.connection.emplace(std::move(*idle));
-    out.connection->reused = true;
-    co_return out;
+                                                    bool fresh_only, bool check_destination) {
+  if (!fresh_only) {
+    if (auto idle = take_idle(pool_key(host, port), check_destination)) {
+      ConnectOutcome out;
+      out.connection.emplace(std::move(*idle));
+      out.connection->reused = true;
+      stats_.count_origin_reuse();
+      co_return out;
+    }
   }
-  co_return co_await connect(host, port);
+  ConnectOutcome out = co_await connect(host, port);
+  if (out.connection && check_destination && !out.connection->destination.allowed) {
+    // RFC-wise nothing is wrong; the gateway's policy forbids this address (checked on the
+    // address actually connected to, after resolving, so DNS cannot be used to sneak past).
+    out.message = fmt::format("{}:{} resolves to {}, which destination_access denies ({})", host,
+                              port, out.connection->peer, out.connection->destination.rule);
+    out.error = ConnectError::denied;
+    out.connection.reset();
+  }
+  co_return out;
 }
 
 asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std::uint16_t port) {
@@ -86,12 +110,14 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   }
   stream.expires_never();
   stream.socket().set_option(tcp::no_delay(true));
+  AccessDecision destination = config_.destination_access.decide(endpoint.address());
   out.connection.emplace(
-      OriginConnection{std::move(stream), false, endpoint.address().to_string()});
+      OriginConnection{std::move(stream), false, endpoint.address().to_string(), destination});
   co_return out;
 }
 
-std::optional<OriginConnection> OriginPool::take_idle(const std::string& key) {
+std::optional<OriginConnection> OriginPool::take_idle(const std::string& key,
+                                                      bool check_destination) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& queue = it->second;
@@ -100,7 +126,9 @@ std::optional<OriginConnection> OriginPool::take_idle(const std::string& key) {
   while (!queue.empty()) {
     Idle idle = std::move(queue.back());
     queue.pop_back();
-    if (idle.since >= oldest_allowed && idle_connection_alive(idle.connection.stream.socket())) {
+    bool usable = !check_destination || idle.connection.destination.allowed;
+    if (usable && idle.since >= oldest_allowed &&
+        idle_connection_alive(idle.connection.stream.socket())) {
       if (queue.empty()) idle_.erase(it);
       return std::move(idle.connection);
     }

@@ -13,16 +13,24 @@
 #include <unordered_map>
 
 #include "proxy/config.hpp"
+#include "proxy/stats.hpp"
 
 namespace cacheproxy {
 
-enum class ConnectError { none, resolve_failed, refused, timed_out, unreachable };
+enum class ConnectError { none, resolve_failed, refused, timed_out, unreachable, denied };
 
 struct OriginConnection {
   boost::beast::tcp_stream stream;
   bool reused = false;  // taken from the idle pool: it may have been closed by the origin
   std::string peer;     // address actually connected to, for the access log
+  // destination_access's verdict on that address, decided once at connect time so a pooled
+  // connection carries it to every later user.
+  AccessDecision destination;
 };
+
+// The status a client gets when the origin cannot be reached: 403 for a denied destination
+// (TCP_DENIED), 504 for a timeout, 502 for the rest.
+unsigned connect_error_status(ConnectError error);
 
 struct ConnectOutcome {
   std::optional<OriginConnection> connection;
@@ -32,13 +40,14 @@ struct ConnectOutcome {
 
 class OriginPool {
  public:
-  OriginPool(boost::asio::io_context& ioc, const Config& config);
+  // Counts connection reuse in `stats`.
+  OriginPool(boost::asio::io_context& ioc, const Config& config, Stats& stats);
 
   // An idle connection to host:port if one is alive (unless fresh_only), else a new one.
+  // With check_destination, a connection whose address destination_access denies is never
+  // handed out: the outcome is ConnectError::denied, naming the rule.
   boost::asio::awaitable<ConnectOutcome> acquire(const std::string& host, std::uint16_t port,
-                                                 bool fresh_only);
-  // A new connection, never an idle one (for a retry after a reused one failed).
-  boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
+                                                 bool fresh_only, bool check_destination);
   // Keeps a connection whose last exchange ended cleanly with keep-alive.
   void release(const std::string& host, std::uint16_t port, OriginConnection connection);
   // Closes idle connections older than origin_idle_timeout, for every host (run periodically,
@@ -54,10 +63,12 @@ class OriginPool {
     OriginConnection connection;
     std::chrono::steady_clock::time_point since;
   };
-  std::optional<OriginConnection> take_idle(const std::string& pool_key);
+  std::optional<OriginConnection> take_idle(const std::string& pool_key, bool check_destination);
+  boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
 
   boost::asio::io_context& ioc_;
   const Config& config_;
+  Stats& stats_;
   std::unordered_map<std::string, std::deque<Idle>> idle_;
 };
 

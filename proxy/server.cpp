@@ -60,7 +60,7 @@ asio::awaitable<void> sweep_loop(OriginPool& origins, std::chrono::milliseconds 
 }  // namespace
 
 struct Server::NetworkThread {
-  NetworkThread(const Config& config) : origins(ioc, config) {}
+  NetworkThread(const Config& config, Stats& stats) : origins(ioc, config, stats) {}
   asio::io_context ioc{1};
   OriginPool origins;
   std::vector<tcp::acceptor> acceptors;
@@ -96,7 +96,8 @@ std::string Server::start() {
 
   unsigned count =
       config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < count; ++i) threads_.push_back(std::make_unique<NetworkThread>(config_));
+  for (unsigned i = 0; i < count; ++i)
+    threads_.push_back(std::make_unique<NetworkThread>(config_, stats_));
 
   // Every thread listens on every address; the kernel spreads connections across them.
   for (const ListenAddress& listen : config_.listen) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace cacheproxy {
 
 const char* to_string(ResultCode code) {
@@ -24,6 +26,21 @@ const char* to_string(ResultCode code) {
       return "NONE";
   }
   return "NONE";
+}
+
+std::size_t method_slot(std::string_view method) {
+  auto it = std::find(kCountedMethods.begin(), kCountedMethods.end(), method);
+  return static_cast<std::size_t>(it - kCountedMethods.begin());  // past the end: "other"
+}
+
+std::string_view method_name(std::size_t slot) {
+  return slot < kCountedMethods.size() ? kCountedMethods[slot] : kOtherMethod;
+}
+
+std::uint64_t DurationHistogram::count() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t c : counts) n += c;
+  return n;
 }
 
 double StatsSnapshot::request_hit_ratio() const {
@@ -65,6 +82,20 @@ void Stats::count_result(ResultCode code) {
   }
 }
 
+void Stats::observe_request(ResultCode code, std::string_view method,
+                            std::chrono::steady_clock::duration elapsed) {
+  // Plain counters with no ordering between them: relaxed is enough, and cheapest.
+  constexpr auto relaxed = std::memory_order_relaxed;
+  requests_by_result_[static_cast<std::size_t>(code)][method_slot(method)].fetch_add(1, relaxed);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
+  // Prometheus buckets are "less than or equal": the first bound not below the duration.
+  auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(), us);
+  duration_counts_[static_cast<std::size_t>(bucket - kDurationBuckets.begin())].fetch_add(1,
+                                                                                          relaxed);
+  duration_sum_us_.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, us.count())),
+                             relaxed);
+}
+
 StatsSnapshot Stats::snapshot() const {
   StatsSnapshot s;
   s.requests = requests_;
@@ -88,6 +119,16 @@ StatsSnapshot Stats::snapshot() const {
   s.invalidations = invalidations_;
   s.client_connections = client_connections_;
   s.active_connections = active_connections_;
+  s.origin_connections_reused = origin_connections_reused_;
+  s.tunnels_active = tunnels_active_;
+  for (std::size_t r = 0; r < kResultCodeCount; ++r) {
+    for (std::size_t m = 0; m < kMethodSlots; ++m)
+      s.requests_by_result[r][m] = requests_by_result_[r][m].load(std::memory_order_relaxed);
+  }
+  for (std::size_t b = 0; b < duration_counts_.size(); ++b)
+    s.request_durations.counts[b] = duration_counts_[b].load(std::memory_order_relaxed);
+  s.request_durations.sum = std::chrono::microseconds(
+      static_cast<std::int64_t>(duration_sum_us_.load(std::memory_order_relaxed)));
   return s;
 }
 

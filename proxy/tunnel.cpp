@@ -68,7 +68,8 @@ asio::awaitable<void> watchdog(Activity& activity, std::chrono::milliseconds idl
 
 asio::awaitable<Exchange> run_tunnel(Services& services, OriginPool& origins,
                                      beast::tcp_stream& client, beast::flat_buffer& client_buffer,
-                                     const RequestTarget& target, unsigned version) {
+                                     const RequestTarget& target, unsigned version,
+                                     bool check_destination) {
   const Config& config = services.config;
   Exchange ex;
   ex.code = ResultCode::tcp_tunnel;
@@ -87,16 +88,17 @@ asio::awaitable<Exchange> run_tunnel(Services& services, OriginPool& origins,
   }
 
   bool fresh_only = true;  // a tunnel owns its connection; it never goes back to the pool
-  ConnectOutcome connected = co_await origins.acquire(target.host, target.port, fresh_only);
+  ConnectOutcome connected =
+      co_await origins.acquire(target.host, target.port, fresh_only, check_destination);
   if (!connected.connection) {
-    auto status = connected.error == ConnectError::timed_out ? http::status::gateway_timeout
-                                                             : http::status::bad_gateway;
+    auto status = static_cast<http::status>(connect_error_status(connected.error));
     SimpleResponse failed = make_error(status, connected.message);
     ex = co_await send_simple(client, version, false, failed, config.visible_hostname,
                               config.client_write_timeout);
-    ex.code = ResultCode::none;
+    bool denied = connected.error == ConnectError::denied;
+    ex.code = denied ? ResultCode::tcp_denied : ResultCode::none;
     ex.keep_alive = false;
-    services.stats.count_error();
+    if (!denied) services.stats.count_error();
     co_return ex;
   }
   tcp::socket& origin = connected.connection->stream.socket();

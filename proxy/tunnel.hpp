@@ -20,6 +20,7 @@ namespace cacheproxy {
 boost::asio::awaitable<Exchange> run_tunnel(Services& services, OriginPool& origins,
                                             boost::beast::tcp_stream& client,
                                             boost::beast::flat_buffer& client_buffer,
-                                            const RequestTarget& target, unsigned version);
+                                            const RequestTarget& target, unsigned version,
+                                            bool check_destination);
 
 }  // namespace cacheproxy

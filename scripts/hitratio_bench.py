@@ -739,7 +739,12 @@ max_filedescriptors 4096
                     hier[f"{code} {f[8].split('/')[0]}"] += 1
         except OSError:
             pass
-        return {"counters_delta": delta, "access_log_codes": dict(codes),
+        storedir = [ln.strip() for ln in (self._manager("storedir") or "").splitlines()
+                    if any(w in ln for w in ("Current Size", "Maximum Size", "Current entries",
+                                             "Percent Used", "Store Entries",
+                                             "Current Capacity"))]
+        return {"counters_delta": delta, "storedir": storedir,
+                "access_log_codes": dict(codes),
                 "access_log_bytes": dict(code_bytes), "access_log_code_hier": dict(hier)}
 
     def summary(self, st):
@@ -767,6 +772,7 @@ max_filedescriptors 4096
             "mgr_kbytes_out": d.get("client_http.kbytes_out"),
             "mgr_server_kbytes_in": d.get("server.http.kbytes_in"),
             "codes": codes,
+            "storedir": st.get("storedir"),
         }
 
     def stop(self):
@@ -1190,6 +1196,7 @@ def print_run_details(r):
               f"hits {s.get('mgr_client_hits')}, server requests "
               f"{s.get('mgr_server_requests')}, hit KiB out {s.get('mgr_hit_kbytes_out')} of "
               f"{s.get('mgr_kbytes_out')}")
+        print(f"  squid storedir at the end: {'; '.join(s.get('storedir') or [])}")
     elif s:
         print("  /stats: " + ", ".join(f"{k} {v}" for k, v in s.items() if v is not None))
     for c in r["agreement"]:
@@ -1505,7 +1512,9 @@ def main():
     if args.sweep:
         path = out_dir / f"{trace.name}_sweep.json"
     else:
-        tag = "_".join([trace.name, f"{sizes[0][0]:g}pct", f"c{args.concurrency}", *kinds])
+        rate = [f"r{args.rate:g}"] if args.rate else []
+        tag = "_".join([trace.name, f"{sizes[0][0]:g}pct", f"c{args.concurrency}", *rate,
+                        *kinds])
         path = out_dir / f"{tag}.json"
     path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
     print(f"\nwrote {path}")

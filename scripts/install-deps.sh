@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libleveldb-dev libsnappy-dev libfmt-dev catch2
   goaccess curl openssl python3
+  python3-prometheus-client nodejs systemd logrotate
 )
 missing=()
 for p in "${packages[@]}"; do

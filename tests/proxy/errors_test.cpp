@@ -129,3 +129,78 @@ TEST_CASE("a request header that never completes is dropped after client_header_
   ProxyClient client(proxy.port());
   CHECK(client.get("/stats").result_int() == 200);
 }
+
+TEST_CASE("limits answer 414 and 413", "[proxy][errors][limits]") {
+  OriginServer origin([](const OriginRequest& r) { return make_response(200, r.body); });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.max_request_line_size = 2048;
+    c.max_request_body_size = 1000;
+  });
+  std::string long_target = origin.url("/" + std::string(3000, 'u'));
+  std::string reply = raw_exchange(proxy.port(), "GET " + long_target + " HTTP/1.1\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 414", 0) == 0);
+  std::string very_long = origin.url("/" + std::string(100000, 'u'));
+  reply = raw_exchange(proxy.port(), "GET " + very_long + " HTTP/1.1\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 414", 0) == 0);
+
+  ProxyClient client(proxy.port());
+  Response small = client.request(http::verb::post, origin.url("/p"), {}, std::string(1000, 's'));
+  CHECK(small.result_int() == 200);
+  Response big = client.request(http::verb::post, origin.url("/p"), {}, std::string(1001, 'b'));
+  CHECK(big.result_int() == 413);
+  // A chunked body that grows past the limit is refused too, and never completed upstream.
+  std::string chunked = "POST " + origin.url("/c") +
+                        " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + "400\r\n" +
+                        std::string(1024, 'c') + "\r\n0\r\n\r\n";
+  reply = raw_exchange(proxy.port(), chunked);
+  CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(origin.request_count("/c") == 0);
+}
+
+TEST_CASE("ambiguous request framing is refused and never reaches the origin",
+          "[proxy][errors][smuggling]") {
+  OriginServer origin([](const OriginRequest&) { return make_response(200, "ok"); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  std::string url = origin.url("/s");
+  for (const std::string& headers : {
+           std::string("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
+           std::string("Content-Length: 5\r\nContent-Length: 6\r\n"),
+           std::string("Content-Length: 5, 6\r\n"),
+           std::string("Transfer-Encoding: chunked, identity\r\n"),
+           std::string("Transfer-Encoding: gzip\r\n"),
+       }) {
+    INFO(headers);
+    std::string reply =
+        raw_exchange(proxy.port(), "POST " + url + " HTTP/1.1\r\n" + headers + "\r\nhello");
+    CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+  }
+  CHECK(origin.request_count() == 0);
+}
+
+TEST_CASE("an origin response with ambiguous framing is a 502 and not stored",
+          "[proxy][errors][smuggling]") {
+  OriginServer origin([](const OriginRequest&) {
+    // The server adds its own Content-Length; a second, different one makes it ambiguous.
+    return make_response(200, "abc", {{"Content-Length", "2"}, {"Cache-Control", "max-age=60"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response res = client.get(origin.url("/bad"));
+  CHECK(res.result_int() == 502);
+  CHECK(proxy.server().services().store.usage().entries == 0);
+}
+
+TEST_CASE("a request that already passed through this proxy is refused as a loop",
+          "[proxy][errors]") {
+  OriginServer origin([](const OriginRequest&) { return make_response(200, "ok"); });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response res = client.request(http::verb::get, origin.url("/loop"),
+                                {{"Via", "1.1 upstream, 1.1 cacheproxy (cacheproxy/0.1.0)"}});
+  CHECK(res.result_int() == 508);
+  CHECK(origin.request_count() == 0);
+}
