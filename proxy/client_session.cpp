@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -280,13 +281,37 @@ class ClientSession {
 }  // namespace
 
 asio::awaitable<void> run_client_session(asio::ip::tcp::socket socket, Services& services,
-                                         OriginPool& origins) {
+                                         OriginPool& origins,
+                                         [[maybe_unused]] ConnectionLimiter::Ticket ticket) {
   services.stats.connection_opened();
   {
     ClientSession session(std::move(socket), services, origins);
     co_await session.run();
   }
   services.stats.connection_closed();
+}
+
+asio::awaitable<void> refuse_client_connection(asio::ip::tcp::socket socket, Services& services,
+                                               ConnectionLimiter::Refusal refusal) {
+  const Config& config = services.config;
+  std::string reason =
+      refusal == ConnectionLimiter::Refusal::per_client
+          ? fmt::format("too many connections from your address (max_connections_per_client {})",
+                        config.max_connections_per_client)
+          : fmt::format("the proxy is at its connection limit (max_connections {})",
+                        config.max_connections);
+  std::string body = fmt::format("cacheproxy: 503 Service Unavailable\n{}\n", reason);
+  std::string message = fmt::format(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+      body.size(), body);
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(config.client_write_timeout);
+  co_await asio::async_write(stream, asio::buffer(message), use_tuple);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  services.stats.count_error();
+  log_line_limited("connection_limit", fmt::format("refused a connection: {}", reason));
 }
 
 }  // namespace cacheproxy

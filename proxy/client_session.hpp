@@ -12,7 +12,14 @@ namespace cacheproxy {
 
 // Serves requests on `socket` until the client closes, a deadline passes, or an exchange
 // cannot leave the connection in a known state. The coroutine owns the socket.
+// `ticket` is the connection's place under the connection caps, released when it ends.
 boost::asio::awaitable<void> run_client_session(boost::asio::ip::tcp::socket socket,
-                                                Services& services, OriginPool& origins);
+                                                Services& services, OriginPool& origins,
+                                                ConnectionLimiter::Ticket ticket);
+
+// Answers a connection over the caps with 503 and closes it, without reading a request.
+boost::asio::awaitable<void> refuse_client_connection(boost::asio::ip::tcp::socket socket,
+                                                      Services& services,
+                                                      ConnectionLimiter::Refusal refusal);
 
 }  // namespace cacheproxy

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -62,6 +63,11 @@ int main(int argc, char** argv) {
                                          cacheproxy::notify_status("finishing in-flight requests"));
       cacheproxy::notify_service_manager(stopping);
       break;
+    }
+    if (signal == SIGHUP) {
+      // Taken here so that `systemctl reload` does not kill the proxy (SIGHUP's default).
+      log_line("SIGHUP: reloading the config is not implemented yet; restart to apply changes");
+      continue;
     }
     log_line(cacheproxy::summary_line(server.stats().snapshot()));
   }

@@ -40,8 +40,20 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    auto peer = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    ConnectionLimiter::Refusal refusal;
+    std::optional<ConnectionLimiter::Ticket> ticket =
+        services.connections.admit(peer.address(), &refusal);
+    if (!ticket) {
+      asio::co_spawn(acceptor.get_executor(),
+                     refuse_client_connection(std::move(socket), services, refusal),
+                     asio::detached);
+      continue;
+    }
     asio::co_spawn(acceptor.get_executor(),
-                   run_client_session(std::move(socket), services, origins), asio::detached);
+                   run_client_session(std::move(socket), services, origins, std::move(*ticket)),
+                   asio::detached);
   }
 }
 

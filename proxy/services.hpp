@@ -11,6 +11,7 @@
 #include "cache/store.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/config.hpp"
+#include "proxy/connection_limiter.hpp"
 #include "proxy/stats.hpp"
 
 namespace cacheproxy {
@@ -25,6 +26,7 @@ struct Services {
   Stats& stats;
   std::chrono::system_clock::time_point started;
   std::atomic<int> in_flight{0};  // requests being handled, for graceful shutdown
+  ConnectionLimiter connections{config.max_connections, config.max_connections_per_client};
 };
 
 }  // namespace cacheproxy

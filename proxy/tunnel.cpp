@@ -114,6 +114,7 @@ asio::awaitable<Exchange> run_tunnel(Services& services, OriginPool& origins,
   if (ec) co_return ex;
   client.expires_never();
 
+  ActiveTunnel active(services.stats);
   Activity activity;
   if (client_buffer.size() > 0) {
     auto [wec, wn] = co_await asio::async_write(origin, client_buffer.data(), use_tuple);

@@ -324,12 +324,9 @@ ORIGIN_CONTROL = "/_bench/counters"
 
 
 def origin_main():
-    # overlapping: full fetches that began while another full fetch of the same key was
-    # still being sent (duplicate concurrent misses; no request collapsing upstream).
     counters = {"requests": 0, "full": 0, "full_bytes": 0, "conditional": 0,
-                "not_modified": 0, "other": 0, "connections": 0, "overlapping": 0}
+                "not_modified": 0, "other": 0, "connections": 0}
     full_keys = collections.Counter()
-    in_flight = collections.Counter()
     pattern = memoryview(bytes(range(256)) * 4096)  # 1 MiB of body bytes
     last_modified_ts = int(time.time()) - 7 * 86400
     last_modified = email.utils.formatdate(last_modified_ts, usegmt=True)
@@ -421,22 +418,16 @@ def origin_main():
                                        ("Content-Length", size)]
                 if close:
                     fields_out.append(("Connection", "close"))
-                if in_flight[key]:
-                    counters["overlapping"] += 1
-                in_flight[key] += 1
-                try:
-                    writer.write(head(200, "OK", fields_out))
-                    if method == "GET":
-                        counters["full_bytes"] += size
-                        left = size
-                        while left > 0:
-                            n = min(left, len(pattern))
-                            writer.write(pattern[:n])
-                            left -= n
-                            await writer.drain()
-                    await writer.drain()
-                finally:
-                    in_flight[key] -= 1
+                writer.write(head(200, "OK", fields_out))
+                if method == "GET":
+                    counters["full_bytes"] += size
+                    left = size
+                    while left > 0:
+                        n = min(left, len(pattern))
+                        writer.write(pattern[:n])
+                        left -= n
+                        await writer.drain()
+                await writer.drain()
                 if close:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -1184,8 +1175,7 @@ def print_run_details(r):
           f"({r['origin'].get('full_bytes', 0)} bytes), {r['origin_revalidations']} "
           f"conditional ({r['origin_not_modified']} answered 304), "
           f"{r['origin'].get('connections', 0)} connections, "
-          f"{r['origin'].get('keys_fetched', 0)} distinct keys fetched, "
-          f"{r['origin'].get('overlapping', 0)} fetches overlapping one of the same key")
+          f"{r['origin'].get('keys_fetched', 0)} distinct keys fetched")
     print(f"  measured at origin: request hit ratio {pct(r['request_hit_ratio'])} "
           f"(with 304s {pct(r['request_hit_ratio_incl_304'])}), byte hit ratio "
           f"{pct(r['byte_hit_ratio'])}")

@@ -2,6 +2,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -203,4 +204,26 @@ TEST_CASE("a request that already passed through this proxy is refused as a loop
                                 {{"Via", "1.1 upstream, 1.1 cacheproxy (cacheproxy/0.1.0)"}});
   CHECK(res.result_int() == 508);
   CHECK(origin.request_count() == 0);
+}
+
+TEST_CASE("connections over max_connections_per_client get 503 and others are still served",
+          "[proxy][limits]") {
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) { c.max_connections_per_client = 3; });
+  std::vector<std::unique_ptr<ProxyClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<ProxyClient>(proxy.port()));
+    CHECK(held.back()->get("/stats").result_int() == 200);
+  }
+  std::string refused = raw_exchange(proxy.port(), "GET /stats HTTP/1.1\r\n\r\n");
+  CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(refused.find("max_connections_per_client") != std::string::npos);
+  held.pop_back();  // one closes: a new connection fits again
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = raw_exchange(proxy.port(), "GET /stats HTTP/1.1\r\nConnection: close\r\n\r\n")
+                 .rfind("HTTP/1.1 200", 0) == 0;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(served);
 }

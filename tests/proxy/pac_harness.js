@@ -31,7 +31,8 @@ const helpers = {
   isPlainHostName: (host) => host.indexOf(".") < 0 && host.indexOf(":") < 0,
   dnsDomainIs: (host, domain) =>
     host.length >= domain.length && host.substring(host.length - domain.length) === domain,
-  localHostOrDomainIs: (host, hostdom) => host === hostdom || hostdom.lastIndexOf(host + ".", 0) === 0,
+  localHostOrDomainIs: (host, hostdom) =>
+    host === hostdom || hostdom.lastIndexOf(host + ".", 0) === 0,
   isResolvable: (host) => dnsResolve(host) !== null,
   isInNet: (host, pattern, mask) => {
     const address = dnsResolve(host);
@@ -44,7 +45,10 @@ const helpers = {
   dnsDomainLevels: (host) => host.split(".").length - 1,
   // Shell glob: * any run, ? one character, everything else literal.
   shExpMatch: (text, pattern) => {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".");
     return new RegExp("^" + source + "$").test(text);
   },
   weekdayRange: () => true,
