@@ -77,6 +77,7 @@ struct RawOptions {
   std::string cache_size, memory_cache_size, maximum_object_size, heuristic_max_lifetime;
   std::string stats_interval, client_header_timeout, client_idle_timeout, client_write_timeout;
   std::string origin_connect_timeout, origin_read_timeout, origin_idle_timeout, shutdown_timeout;
+  std::string collapsed_forwarding_timeout;
   std::string max_request_header_size, max_response_header_size;
   std::string tunnel_idle_timeout;
   std::vector<std::string> connect_ports;
@@ -144,6 +145,8 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "concurrent client connections (503 beyond)")
       ("max_connections_per_client", po::value(&c.max_connections_per_client),
        "concurrent connections from one client address (503 beyond)")
+      ("collapsed_forwarding_timeout", po::value(&raw.collapsed_forwarding_timeout),
+       "how long a miss waits for a concurrent fetch of the same URL")
       ("shutdown_timeout", po::value(&raw.shutdown_timeout),
        "time in-flight requests get to finish at shutdown")
       ("pac_proxy_address", po::value(&c.pac_proxy_address),
@@ -215,6 +218,8 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            DurationOption{"origin_read_timeout", raw.origin_read_timeout, c.origin_read_timeout},
            DurationOption{"origin_idle_timeout", raw.origin_idle_timeout, c.origin_idle_timeout},
            DurationOption{"shutdown_timeout", raw.shutdown_timeout, c.shutdown_timeout},
+           DurationOption{"collapsed_forwarding_timeout", raw.collapsed_forwarding_timeout,
+                          c.collapsed_forwarding_timeout},
            DurationOption{"tunnel_idle_timeout", raw.tunnel_idle_timeout, c.tunnel_idle_timeout},
        }) {
     if (o.text.empty()) continue;

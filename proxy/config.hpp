@@ -68,6 +68,8 @@ struct Config {
   std::uint32_t max_connections = 4096;             // 503 beyond
   std::uint32_t max_connections_per_client = 256;   // 503 beyond
   Duration shutdown_timeout = std::chrono::seconds(10);
+  // How long a miss waits for a concurrent fetch of the same URL before fetching itself.
+  Duration collapsed_forwarding_timeout = std::chrono::seconds(10);
 
   // PAC and WPAD (/proxy.pac, /wpad.dat: proxy/pac.*): what the generated FindProxyForURL
   // answers.

@@ -103,7 +103,10 @@ asio::awaitable<Exchange> Forwarder::run() {
   cache::RequestView view{req.method(), req.base()};
   bool use_cache = key_ && cache::request_cacheable(view).storable;
 
-  if (use_cache) {
+  // A miss for a URL that another request is already fetching waits for that fetch and
+  // looks again (collapsed forwarding), so one origin request serves them all.
+  bool may_collapse = use_cache && req.method() == http::verb::get;
+  for (int look = 0; use_cache; ++look) {
     std::optional<Found> found = co_await lookup();
     if (found) {
       auto decision =
@@ -119,6 +122,12 @@ asio::awaitable<Exchange> Forwarder::run() {
           break;
       }
     }
+    if (!may_collapse || look > 0 || cache::only_if_cached(view)) break;
+    if (auto lease = services_.collapsed.try_lead(*key_)) {
+      lease_.emplace(std::move(*lease));
+      break;  // this request fetches; the others wait for it
+    }
+    co_await services_.collapsed.wait(*key_, services_.config.collapsed_forwarding_timeout);
   }
   if (use_cache && cache::only_if_cached(view)) {
     std::string detail = "only-if-cached: no usable response is stored";
@@ -517,6 +526,8 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
   ex.bytes = hn;
   if (hec) co_return ex;
 
+  // Nothing will be stored: requests waiting for this fetch must go to the origin themselves.
+  if (!store_it && lease_) lease_->release();
   std::optional<CacheFill> fill;
   if (store_it) {
     fill.emplace(services_.store, services_.store_pool, services_.stats, *key_,
@@ -532,6 +543,8 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
       // A replaced entry must not be served from memory any longer.
       services_.memory.erase(*key_);
     }
+    // Requests waiting for this fetch can now find the entry.
+    if (lease_) lease_->release();
   };
 
   std::vector<char> buffer(kRelayBufferBytes);

@@ -68,6 +68,8 @@ class Forwarder {
   bool check_destination_;
   std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
   boost::beast::flat_buffer origin_buffer_;
+  // Held while this request fetches a URL that concurrent misses wait for.
+  std::optional<CollapsedFetches::Lease> lease_;
 };
 
 }  // namespace cacheproxy

@@ -103,8 +103,8 @@ std::string Server::start() {
   policy.heuristic.last_modified_factor = config_.heuristic_percent / 100.0;
   policy.heuristic.max_lifetime =
       std::chrono::duration_cast<cache::Seconds>(config_.heuristic_max_lifetime);
-  services_.reset(new Services{config_, policy, *store_, *memory_, *store_pool_, *access_log_,
-                               stats_, std::chrono::system_clock::now()});
+  services_ = std::make_unique<Services>(config_, policy, *store_, *memory_, *store_pool_,
+                                         *access_log_, stats_);
 
   unsigned count =
       config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -324,3 +324,33 @@ TEST_CASE("idle origin connections are closed after origin_idle_timeout", "[prox
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(origin.open_connection_count() == 0);
 }
+
+TEST_CASE("concurrent misses for one URL make one origin request", "[proxy][cache][collapsed]") {
+  OriginServer origin([](const OriginRequest& r) {
+    OriginResponse res = r.target == "/private"
+                             ? make_response(200, "mine", {{"Cache-Control", "no-store"}})
+                             : cacheable(std::string(300 * 1024, 'c'));
+    res.delay = std::chrono::milliseconds(300);
+    return res;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) { c.threads = 2; });
+  auto burst = [&](const std::string& path, const std::string& expected) {
+    std::atomic<int> good{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 8; ++c) {
+      clients.emplace_back([&] {
+        ProxyClient client(proxy.port());
+        Response res = client.get(origin.url(path));
+        if (res.result_int() == 200 && res.body() == expected) ++good;
+      });
+    }
+    for (auto& t : clients) t.join();
+    return good.load();
+  };
+  CHECK(burst("/shared", std::string(300 * 1024, 'c')) == 8);
+  CHECK(origin.request_count("/shared") == 1);
+  // A response that cannot be stored sends every waiting request to the origin itself.
+  CHECK(burst("/private", "mine") == 8);
+  CHECK(origin.request_count("/private") == 8);
+}
