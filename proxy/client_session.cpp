@@ -122,6 +122,12 @@ class ClientSession {
       ex.code = refusal->code;
       co_return ex;
     }
+    // RFC 9110 §7.6.2: TRACE and OPTIONS with Max-Forwards: 0 are answered by this proxy.
+    bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
+    if (target.kind == TargetKind::forward && hop_limited && max_forwards(req.base()) == 0u) {
+      SimpleResponse answer = answer_last_hop(req);
+      co_return co_await reply(parser, answer);
+    }
     if (target.kind == TargetKind::forward) {
       Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target,
                           check_destination_);
@@ -134,6 +140,29 @@ class ClientSession {
     // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
     SimpleResponse response = answer_locally(req.method(), target);
     co_return co_await reply(parser, response);
+  }
+
+  // The final recipient's answer to TRACE (the request as received, RFC 9110 §9.3.8) or
+  // OPTIONS (what this proxy supports, §9.3.7).
+  SimpleResponse answer_last_hop(const http::request<http::buffer_body>& req) {
+    SimpleResponse r;
+    if (req.method() == http::verb::options) {
+      r.extra_fields.emplace_back("Allow",
+                                  "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT");
+      return r;
+    }
+    r.content_type = "message/http";
+    r.body = fmt::format("{} {} HTTP/{}.{}\r\n", req.method_string(), req.target(),
+                         req.version() / 10, req.version() % 10);
+    for (const auto& field : req.base()) {
+      // Credentials are not echoed back (RFC 9110 §9.3.8).
+      if (field.name() == http::field::authorization ||
+          field.name() == http::field::proxy_authorization || field.name() == http::field::cookie)
+        continue;
+      r.body += fmt::format("{}: {}\r\n", field.name_string(), field.value());
+    }
+    r.body += "\r\n";
+    return r;
   }
 
   // A request refused before anything is forwarded.

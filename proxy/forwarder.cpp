@@ -359,6 +359,10 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
   copy_end_to_end_fields(req.base(), outgoing.base());
   outgoing.set(http::field::host, host_field(target_));
   outgoing.erase(http::field::expect);  // answered here, before the body is relayed
+  // RFC 9110 §7.6.2: each hop forwarding TRACE or OPTIONS decrements Max-Forwards.
+  bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
+  if (auto remaining = max_forwards(req.base()); hop_limited && remaining && *remaining > 0)
+    outgoing.set(http::field::max_forwards, std::to_string(*remaining - 1));
   append_via(outgoing.base(), req.version(), config.visible_hostname);
   if (stale) {
     cache::add_conditional_headers(stale->meta, outgoing.base());

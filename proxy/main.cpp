@@ -1,6 +1,7 @@
 // cacheproxy: arguments and config, signals, and the periodic summary line. The serving
 // itself lives in Server.
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -35,6 +36,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Each client and origin connection is a descriptor: take the hard limit, not the soft
+  // default of 1024, so max_connections can be reached.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   cacheproxy::Server server(*parsed.config);
   if (std::string error = server.start(); !error.empty()) {
     log_line(error);
@@ -47,8 +55,8 @@ int main(int argc, char** argv) {
   log_line(fmt::format("cache in {} ({} bytes on disk, {} in memory)", config.cache_dir,
                        config.cache_size, config.memory_cache_size));
   // Under systemd (Type=notify) the unit becomes active, and its dependents start, only now.
-  std::string ready = fmt::format("{}\n{}", cacheproxy::kNotifyReady,
-                                  cacheproxy::notify_status("serving"));
+  std::string ready =
+      fmt::format("{}\n{}", cacheproxy::kNotifyReady, cacheproxy::notify_status("serving"));
   if (auto notified = cacheproxy::notify_service_manager(ready);
       notified.outcome == cacheproxy::NotifyOutcome::failed)
     log_line(notified.message);

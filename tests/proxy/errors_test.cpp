@@ -1,6 +1,9 @@
 // Failures are answered clearly and the proxy keeps serving.
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -226,4 +229,56 @@ TEST_CASE("connections over max_connections_per_client get 503 and others are st
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(served);
+}
+
+TEST_CASE("TRACE and OPTIONS with Max-Forwards 0 are answered by the proxy", "[proxy]") {
+  OriginServer origin([](const OriginRequest& r) {
+    return make_response(200, "origin saw Max-Forwards " + std::string(r.headers["Max-Forwards"]));
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  Response trace = client.request(http::verb::trace, origin.url("/t"),
+                                  {{"Max-Forwards", "0"}, {"X-Probe", "yes"}});
+  CHECK(trace.result_int() == 200);
+  CHECK(trace[http::field::content_type] == "message/http");
+  CHECK(trace.body().find("X-Probe: yes") != std::string::npos);
+  Response options = client.request(http::verb::options, origin.url("/o"), {{"Max-Forwards", "0"}});
+  CHECK(options.result_int() == 200);
+  CHECK(options[http::field::allow].find("CONNECT") != std::string::npos);
+  CHECK(origin.request_count() == 0);
+  Response forwarded =
+      client.request(http::verb::options, origin.url("/o"), {{"Max-Forwards", "3"}});
+  CHECK(forwarded.body() == "origin saw Max-Forwards 2");
+}
+
+TEST_CASE("2,000 slow clients do not stop a normal client from being served",
+          "[proxy][limits][slow]") {
+  // Each slow connection costs two descriptors here (client and proxy side).
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+  REQUIRE(files.rlim_cur >= 5000);
+  OriginServer origin([](const OriginRequest&) { return make_response(200, "normal"); });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.max_connections_per_client = 4000;
+    c.client_header_timeout = std::chrono::seconds(60);
+  });
+  boost::asio::io_context ioc;
+  std::vector<boost::asio::ip::tcp::socket> slow;
+  for (int i = 0; i < 2000; ++i) {
+    slow.emplace_back(ioc);
+    slow.back().connect({boost::asio::ip::make_address("127.0.0.1"), proxy.port()});
+    // Half a request header, and then nothing.
+    boost::asio::write(slow.back(),
+                       boost::asio::buffer(std::string_view("GET http://x/ HTTP/1.1\r\nHo")));
+  }
+  auto start = std::chrono::steady_clock::now();
+  ProxyClient client(proxy.port());
+  Response res = client.get(origin.url("/n"));
+  CHECK(res.body() == "normal");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(proxy.server().services().connections.open() >= 2000);
 }
