@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/command.hpp"
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
 
@@ -17,30 +18,9 @@ using namespace cacheproxy::testing;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
-
-Run run_command(const std::string& command) {
-  Run r;
-  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) r.output.append(buffer, n);
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = CommandResult;
 
 std::string binary() { return CACHEPROXY_BINARY; }
-
-// A free loopback port: bind to 0 and close again.
-std::uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 }  // namespace
 

@@ -13,22 +13,11 @@
 using namespace cacheproxy::testing;
 namespace http = boost::beast::http;
 
-namespace {
-
-// A loopback port with nothing listening: bind, note the port, close.
-std::uint16_t closed_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
-}  // namespace
-
 TEST_CASE("an origin that refuses connections gives 502", "[proxy][errors]") {
   TempDir dir;
   TestProxy proxy(dir.path());
   ProxyClient client(proxy.port());
-  Response res = client.get("http://127.0.0.1:" + std::to_string(closed_port()) + "/x");
+  Response res = client.get("http://127.0.0.1:" + std::to_string(free_port()) + "/x");
   CHECK(res.result_int() == 502);
   CHECK(res.body().find("refused") != std::string::npos);
   // The same connection still works.

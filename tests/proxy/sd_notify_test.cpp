@@ -73,12 +73,6 @@ bool has_line(const std::string& datagram, const std::string& line) {
   return ("\n" + datagram + "\n").find("\n" + line + "\n") != std::string::npos;
 }
 
-std::uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 }  // namespace
 
 TEST_CASE("sd_notify: a datagram reaches a path socket and an abstract one", "[notify]") {

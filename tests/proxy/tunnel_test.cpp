@@ -120,12 +120,7 @@ TEST_CASE("CONNECT to a port not in connect_ports gets 403 naming the setting", 
 }
 
 TEST_CASE("CONNECT to a closed port gets 502", "[proxy][tunnel]") {
-  std::uint16_t closed = 0;
-  {
-    asio::io_context ioc;
-    tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-    closed = a.local_endpoint().port();
-  }
+  std::uint16_t closed = free_port();
   TempDir dir;
   TestProxy proxy(dir.path(), [&](cacheproxy::Config& c) { c.connect_ports = {closed}; });
   std::string reply = raw_exchange(

@@ -122,6 +122,12 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes,
   return received;
 }
 
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
 std::uint64_t resident_bytes() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {

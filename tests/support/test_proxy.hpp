@@ -77,6 +77,9 @@ class ProxyClient {
 std::string raw_exchange(std::uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// A loopback port nothing listens on right now: bound to 0, noted and closed again.
+std::uint16_t free_port();
+
 // Resident set size of this process, in bytes.
 std::uint64_t resident_bytes();
 
