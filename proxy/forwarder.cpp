@@ -14,6 +14,7 @@
 
 #include "cache/cache_key.hpp"
 #include "cache/hop_by_hop.hpp"
+#include "cache/invalidation.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
@@ -136,9 +137,7 @@ asio::awaitable<Exchange> Forwarder::run() {
   // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
   const std::optional<Found> nothing_stored;
   Exchange ex = co_await fetch(nothing_stored);
-  if (key_ && is_unsafe(req.method()) && ex.status >= 200 && ex.status < 400) {
-    co_await invalidate();
-  }
+  if (!invalidated_.empty()) co_await invalidate(invalidated_);
   co_return ex;
 }
 
@@ -165,12 +164,11 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   });
 }
 
-asio::awaitable<void> Forwarder::invalidate() {
-  services_.memory.erase(*key_);
+asio::awaitable<void> Forwarder::invalidate(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) services_.memory.erase(key);
   auto& store = services_.store;
-  const std::string& key = *key_;
-  co_await run_blocking(services_.store_pool, [&store, &key] {
-    store.erase(key);
+  co_await run_blocking(services_.store_pool, [&store, &keys] {
+    for (const std::string& key : keys) store.erase(key);
     return true;
   });
   services_.stats.count_invalidation();
@@ -498,6 +496,9 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     co_return served;
   }
   ex.code = stale ? ResultCode::tcp_refresh_modified : ResultCode::tcp_miss;
+  // RFC 9111 §4.4: a non-error response to an unsafe method invalidates what it names.
+  if (is_unsafe(req.method()) && status >= 200 && status < 400)
+    invalidated_ = cache::invalidated_keys(target_.url, response.base());
 
   // Decide storing before anything is sent: the policy sees the origin's header as received.
   bool store_it = false;
@@ -604,7 +605,8 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
   if (stale && !store_it) {
     // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
     // old one must not be served any more either.
-    co_await invalidate();
+    const std::vector<std::string> replaced{*key_};
+    co_await invalidate(replaced);
   }
   ex.keep_alive = keep;
   co_return ex;

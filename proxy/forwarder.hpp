@@ -10,6 +10,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cache/entry.hpp"
 #include "cache/policy.hpp"
@@ -55,7 +56,7 @@ class Forwarder {
   boost::asio::awaitable<Exchange> fetch(const std::optional<Found>& stale);
   boost::asio::awaitable<Exchange> send_error(boost::beast::http::status status,
                                               std::string detail);
-  boost::asio::awaitable<void> invalidate();
+  boost::asio::awaitable<void> invalidate(const std::vector<std::string>& keys);
 
   bool client_keep_alive() const;
 
@@ -70,6 +71,8 @@ class Forwarder {
   boost::beast::flat_buffer origin_buffer_;
   // Held while this request fetches a URL that concurrent misses wait for.
   std::optional<CollapsedFetches::Lease> lease_;
+  // Cache keys an unsafe request's response invalidates (RFC 9111 §4.4), erased at the end.
+  std::vector<std::string> invalidated_;
 };
 
 }  // namespace cacheproxy

@@ -354,3 +354,24 @@ TEST_CASE("concurrent misses for one URL make one origin request", "[proxy][cach
   CHECK(burst("/private", "mine") == 8);
   CHECK(origin.request_count("/private") == 8);
 }
+
+TEST_CASE("a POST invalidates the same-origin Location and Content-Location entries",
+          "[proxy][cache]") {
+  int version = 0;
+  OriginServer origin([&](const OriginRequest& r) {
+    if (r.method == "POST") {
+      ++version;
+      return make_response(201, "created",
+                           {{"Location", "/items/7"}, {"Content-Location", "/items/list"}});
+    }
+    return cacheable(r.target + " v" + std::to_string(version));
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  for (const char* path : {"/items/7", "/items/list", "/items/other"}) client.get(origin.url(path));
+  client.request(http::verb::post, origin.url("/items"), {}, "new");
+  CHECK(client.get(origin.url("/items/7")).body() == "/items/7 v1");
+  CHECK(client.get(origin.url("/items/list")).body() == "/items/list v1");
+  CHECK(client.get(origin.url("/items/other")).body() == "/items/other v0");  // untouched
+}
