@@ -32,8 +32,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Bytes moved per read/write while relaying a body: bounds memory per exchange.
 constexpr std::size_t kRelayBufferBytes = 64 * 1024;
-// Body bytes read from the store per step when streaming a disk hit.
+// Bodies up to this size are read together with their metadata in the lookup call.
 constexpr std::size_t kStoreReadBytes = 256 * 1024;
+// Body bytes read from the store per step when streaming a larger disk hit: bounds memory per
+// hit, and bodies up to this size are read through a single snapshot.
+constexpr std::size_t kStoreStreamBytes = 4 * 1024 * 1024;
 
 bool is_unsafe(http::verb method) {
   // RFC 9110 §9.2.1: safe methods never change the resource; the rest invalidate (§4.4 9111).
@@ -252,6 +255,24 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   ex.mime = media_type(found.meta.headers);
   bool keep = client_keep_alive() && request_.is_done();
 
+  auto& store = services_.store;
+  const std::string& key = *key_;
+  const cache::EntryMeta& meta = found.meta;
+  // Each read_body call reads through one LevelDB snapshot, so reading in large steps keeps
+  // an entry evicted or replaced meanwhile readable to the end of the step. The first step
+  // is read before anything is sent: if the entry is already gone, this is simply a miss.
+  auto read_step = [&store, &key, &meta](std::uint64_t offset) {
+    return store.read_body(key, meta, offset, kStoreStreamBytes);
+  };
+  std::optional<std::string> chunk;
+  if (req.method() != http::verb::head && meta.body_size > 0) {
+    chunk = co_await run_blocking(services_.store_pool, [&read_step] { return read_step(0); });
+    if (!chunk || chunk->empty()) {
+      const std::optional<Found> nothing_stored;
+      co_return co_await fetch(nothing_stored);
+    }
+  }
+
   http::response<http::buffer_body> res;
   prepare_cached_header(res, found.meta, age, req.version(), keep, config.visible_hostname);
   http::response_serializer<http::buffer_body> sr{res};
@@ -266,14 +287,12 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   // A body small enough for the memory tier is kept while it streams: a second hit is hot.
   bool promote = found.meta.body_size <= services_.memory.max_object_bytes();
   std::string kept;
-  auto& store = services_.store;
-  const std::string& key = *key_;
-  const cache::EntryMeta& meta = found.meta;
   std::uint64_t offset = 0;
   while (offset < meta.body_size) {
-    auto chunk = co_await run_blocking(services_.store_pool, [&store, &key, &meta, offset] {
-      return store.read_body(key, meta, offset, kStoreReadBytes);
-    });
+    if (offset > 0) {
+      chunk = co_await run_blocking(services_.store_pool,
+                                    [&read_step, offset] { return read_step(offset); });
+    }
     if (!chunk || chunk->empty()) {
       // The body vanished or is corrupt after the header went out: cut the response off so
       // the client cannot take a short body for a whole one.

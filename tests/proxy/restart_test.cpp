@@ -1,5 +1,7 @@
 // The cache and what its budget counts survive a restart.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -48,5 +50,46 @@ TEST_CASE("the cache budget is enforced by evicting least recently used entries"
   CHECK(usage.bytes <= (1u << 20));
   CHECK(usage.entries < 30);
   CHECK(usage.entries >= 5);
+  CHECK(proxy.server().services().store.counters().evictions > 0);
+}
+
+TEST_CASE("disk hits stay whole while eviction churns under concurrent load",
+          "[proxy][cache][eviction]") {
+  // Two 600 KB objects in a 1 MiB cache: every store of one evicts the other, often while it
+  // is being streamed to another client.
+  OriginServer origin([](const OriginRequest& r) {
+    return make_response(200, std::string(600 * 1000, r.target.back()),
+                         {{"Cache-Control", "max-age=3600"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.cache_size = 1 << 20;
+    c.memory_cache_size = 0;
+  });
+  std::atomic<int> whole{0};
+  std::atomic<int> broken{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      ProxyClient client(proxy.port());
+      for (int i = 0; i < 12; ++i) {
+        char which = static_cast<char>('a' + (c + i) % 2);
+        try {
+          Response res = client.get(origin.url(std::string("/big-") + which));
+          if (res.body() == std::string(600 * 1000, which)) {
+            ++whole;
+          } else {
+            ++broken;
+          }
+        } catch (...) {
+          ++broken;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(broken == 0);
+  CHECK(whole == 8 * 12);
   CHECK(proxy.server().services().store.counters().evictions > 0);
 }
