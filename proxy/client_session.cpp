@@ -70,6 +70,7 @@ class ClientSession {
     const Config& config = services_.config;
     bool first = true;
     for (;;) {
+      user_.clear();
       RequestParser parser;
       parser.header_limit(config.max_request_header_size);
       // Bodies are streamed, never held whole; the limit only bounds what a client may send.
@@ -121,6 +122,25 @@ class ClientSession {
       Exchange ex = co_await reply(parser, refusal->response, allow_keep_alive);
       ex.code = refusal->code;
       co_return ex;
+    }
+    bool forwarded = target.kind == TargetKind::forward || target.kind == TargetKind::connect;
+    // Requests to the proxy itself (PAC, /stats) stay open: browsers fetch the PAC file
+    // before they know they need credentials.
+    if (forwarded && services_.authenticator != nullptr) {
+      std::string credentials(req[http::field::proxy_authorization]);
+      Authenticator::Result auth = co_await services_.authenticator->check(std::move(credentials));
+      if (!auth.ok) {
+        // RFC 9110 §15.5.8: 407 with a challenge for the proxy's own credentials.
+        SimpleResponse challenge =
+            make_error(http::status::proxy_authentication_required,
+                       "this proxy needs a user name and password (Proxy-Authorization: Basic)");
+        challenge.extra_fields.emplace_back("Proxy-Authenticate",
+                                            services_.authenticator->challenge());
+        Exchange ex = co_await reply(parser, challenge);
+        ex.code = ResultCode::tcp_denied;
+        co_return ex;
+      }
+      user_ = std::move(auth.user);
     }
     // RFC 9110 §7.6.2: TRACE and OPTIONS with Max-Forwards: 0 are answered by this proxy.
     bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
@@ -290,6 +310,7 @@ class ClientSession {
     r.bytes = ex.bytes;
     r.method = parser.is_header_done() ? parser.get().method_string() : "NONE";
     r.url = url_;
+    r.user = user_;  // the name only: the password is never logged
     r.hierarchy = ex.direct ? "HIER_DIRECT" : "HIER_NONE";
     r.peer = ex.peer;
     r.mime = ex.mime;
@@ -305,6 +326,7 @@ class ClientSession {
   AccessDecision client_access_{false, "no client address"};
   bool check_destination_ = true;
   std::string url_;
+  std::string user_;  // authenticated user of the current request, for the access log
 };
 
 }  // namespace

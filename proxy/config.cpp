@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "proxy/proxy_auth.hpp"
 #include "proxy/version.hpp"
 
 namespace cacheproxy {
@@ -84,6 +85,7 @@ struct RawOptions {
   std::vector<std::string> client_access, destination_access;
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
+  std::string auth_cache_ttl;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -156,7 +158,13 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "IPv4 networks the PAC file sends direct, repeatable or comma-separated, none for none "
        "(default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8)")
       ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
-       "the PAC file falls back to DIRECT when the proxy is down (default true)");
+       "the PAC file falls back to DIRECT when the proxy is down (default true)")
+      ("auth_htpasswd", po::value(&c.auth_htpasswd),
+       "htpasswd file (bcrypt or SHA-512-crypt hashes): clients must send Proxy-Authorization "
+       "Basic credentials (default: none, no authentication)")
+      ("auth_realm", po::value(&c.auth_realm), "realm named in the 407 challenge")
+      ("auth_cache_ttl", po::value(&raw.auth_cache_ttl),
+       "how long a checked user:password pair is remembered (default 5min)");
   // clang-format on
   return d;
 }
@@ -221,6 +229,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            DurationOption{"collapsed_forwarding_timeout", raw.collapsed_forwarding_timeout,
                           c.collapsed_forwarding_timeout},
            DurationOption{"tunnel_idle_timeout", raw.tunnel_idle_timeout, c.tunnel_idle_timeout},
+           DurationOption{"auth_cache_ttl", raw.auth_cache_ttl, c.auth_cache_ttl},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_duration(o.text);
@@ -259,6 +268,11 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
     return "heuristic_percent: must be between 0 and 1000";
   if (c.store_threads == 0) return "store_threads: must be at least 1";
   if (c.max_request_header_size < 1024) return "max_request_header_size: at least 1KiB";
+  if (!c.auth_htpasswd.empty()) {
+    std::string auth_error;
+    if (!Htpasswd::load(c.auth_htpasswd, &auth_error))
+      return fmt::format("auth_htpasswd: {}", auth_error);
+  }
 
   // PAC settings. The address goes into the script as is: a host name or IP literal and a port.
   if (!c.pac_proxy_address.empty()) {

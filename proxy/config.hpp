@@ -85,6 +85,13 @@ struct Config {
       boost::asio::ip::make_network_v4("127.0.0.0/8")};
   // Ends the proxy list with DIRECT, so browsers go direct while the proxy is down.
   bool pac_fallback_direct = true;
+
+  // Proxy authentication (proxy/authenticator.*): empty path means none. An htpasswd file of
+  // bcrypt or SHA-512-crypt hashes; requests without valid Basic credentials get 407.
+  std::string auth_htpasswd;
+  std::string auth_realm = "cacheproxy";
+  // How long a verified (or refused) user:password pair is remembered.
+  Duration auth_cache_ttl = std::chrono::minutes(5);
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

@@ -105,6 +105,13 @@ std::string Server::start() {
       std::chrono::duration_cast<cache::Seconds>(config_.heuristic_max_lifetime);
   services_ = std::make_unique<Services>(config_, policy, *store_, *memory_, *store_pool_,
                                          *access_log_, stats_);
+  if (!config_.auth_htpasswd.empty()) {
+    auto users = Htpasswd::load(config_.auth_htpasswd, &error);
+    if (!users) return fmt::format("auth_htpasswd: {}", error);
+    authenticator_ = std::make_unique<Authenticator>(std::move(*users), config_.auth_realm,
+                                                     config_.auth_cache_ttl);
+    services_->authenticator = authenticator_.get();
+  }
 
   unsigned count =
       config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -175,6 +182,7 @@ void Server::stop() {
   // must therefore outlive them; then the io_contexts go, destroying the suspended sessions,
   // and only then the store they used.
   store_pool_->join();
+  authenticator_.reset();  // joins its thread, whose completions also go to the io_contexts
   threads_.clear();
   store_pool_.reset();
   services_.reset();

@@ -45,6 +45,7 @@ class Server {
   std::unique_ptr<boost::asio::thread_pool> store_pool_;
   std::unique_ptr<AccessLog> access_log_;
   Stats stats_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<NetworkThread>> threads_;
   std::vector<std::uint16_t> ports_;

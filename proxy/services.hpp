@@ -10,6 +10,7 @@
 #include "cache/policy.hpp"
 #include "cache/store.hpp"
 #include "proxy/access_log.hpp"
+#include "proxy/authenticator.hpp"
 #include "proxy/collapsed_fetches.hpp"
 #include "proxy/config.hpp"
 #include "proxy/connection_limiter.hpp"
@@ -40,6 +41,7 @@ struct Services {
   std::atomic<int> in_flight{0};  // requests being handled, for graceful shutdown
   ConnectionLimiter connections{config.max_connections, config.max_connections_per_client};
   CollapsedFetches collapsed;  // concurrent misses for one key share one fetch
+  Authenticator* authenticator = nullptr;  // proxy authentication, if auth_htpasswd is set
 };
 
 }  // namespace cacheproxy

@@ -9,6 +9,9 @@ packages=(
   libleveldb-dev libsnappy-dev libfmt-dev catch2
   goaccess curl openssl python3
   python3-prometheus-client nodejs systemd logrotate
+  libcrypt-dev apache2-utils
+  clang libclang-rt-14-dev
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do
