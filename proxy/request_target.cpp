@@ -89,6 +89,10 @@ RequestTarget classify_target(http::verb method, std::string_view target,
   t.host = std::string(url->host_address());
   t.port = port;
   std::string_view path = url->encoded_path();
+  // RFC 3986 §3.3: after an authority the path is empty or starts with '/'. Boost.URL 1.81
+  // accepts "http://[2001:db8::1]:8080+x" with the path "+x" (found by tests/fuzz), which
+  // would go out as the malformed request line "GET +x HTTP/1.1".
+  if (!path.empty() && path.front() != '/') return invalid("malformed absolute URL");
   t.path = path.empty() ? "/" : std::string(path);
   if (url->has_query()) {
     t.path += '?';

@@ -50,6 +50,9 @@ TEST_CASE("other targets are classified or rejected", "[request_target]") {
            Row{http::verb::get, "http:///nohost", TargetKind::invalid},
            Row{http::verb::get, "http://example.test:0/", TargetKind::invalid},
            Row{http::verb::get, "not a url", TargetKind::invalid},
+           // Found by tests/fuzz: Boost.URL takes "+%72ag" as the path after the port.
+           Row{http::verb::get, "http://[2001:db8::1]:8080+%72ag", TargetKind::invalid},
+           Row{http::verb::get, "http://[2001:db8::1]:8080", TargetKind::forward},
        }) {
     INFO(row.target);
     CHECK(classify(row.method, row.target).kind == row.kind);

@@ -1,0 +1,36 @@
+// libFuzzer target: bytes read back from the cache's LevelDB (which a crash, a full disk or
+// another program may have damaged) through the entry decoder. A record that decodes must
+// re-encode to exactly the same bytes (the encoding is canonical), and its header fields go
+// through the response policy's parsers the way a cache hit would.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "cache/cache_control.hpp"
+#include "cache/entry_codec.hpp"
+
+namespace {
+
+void require(bool condition) {
+  if (!condition) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::optional<cacheproxy::cache::EntryMeta> meta = cacheproxy::cache::decode_entry_meta(input);
+  if (meta) {
+    require(cacheproxy::cache::encode_entry_meta(*meta) == input);
+    (void)cacheproxy::cache::parse_response_cache_control(meta->headers);
+    for (const auto& field : meta->headers) {
+      (void)cacheproxy::cache::parse_http_date(field.value());
+      (void)cacheproxy::cache::parse_delta_seconds(field.value());
+    }
+  }
+  // The same bytes as header values, which is what the parsers see on a miss.
+  (void)cacheproxy::cache::parse_http_date(input);
+  (void)cacheproxy::cache::parse_delta_seconds(input);
+  (void)cacheproxy::cache::split_list(input);
+  return 0;
+}
