@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <boost/url/parse.hpp>
+#include <charconv>
+#include <optional>
 
 #include "proxy/version.hpp"
 
@@ -34,6 +36,16 @@ bool names_self(std::string_view host, std::uint16_t port, const std::vector<Lis
   return false;
 }
 
+// The port number of a URL or authority, 1-65535. Boost.URL 1.81's port_number() silently
+// wraps larger numbers ("77777" is 12241: found by tests/fuzz), so the digits are read here.
+std::optional<std::uint16_t> port_in_range(std::string_view digits) {
+  unsigned long value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() || value == 0 || value > 65535)
+    return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
 RequestTarget invalid(std::string_view reason) {
   RequestTarget t;
   t.kind = TargetKind::invalid;
@@ -44,13 +56,14 @@ RequestTarget invalid(std::string_view reason) {
 RequestTarget classify_connect(std::string_view target) {
   // authority-form: host:port, port required (RFC 9110 §9.3.6).
   auto authority = boost::urls::parse_authority(target);
-  if (!authority || !authority->has_port() || authority->port_number() == 0 ||
-      authority->has_userinfo())
+  if (!authority || !authority->has_port() || authority->has_userinfo())
     return invalid("CONNECT needs host:port");
+  std::optional<std::uint16_t> port = port_in_range(authority->port());
+  if (!port) return invalid("CONNECT needs host:port");
   RequestTarget t;
   t.kind = TargetKind::connect;
   t.host = std::string(authority->host_address());
-  t.port = authority->port_number();
+  t.port = *port;
   t.url = std::string(target);
   return t;
 }
@@ -82,9 +95,11 @@ RequestTarget classify_target(http::verb method, std::string_view target,
   if (!url->has_authority() || url->host_address().empty()) return invalid("URL without host");
   if (url->has_userinfo()) return invalid("URL with user information");
   std::uint16_t port = 80;
-  if (url->has_port()) {
-    if (url->port_number() == 0) return invalid("invalid port");
-    port = url->port_number();
+  // RFC 3986 §3.2.3: an empty port ("http://host:/") means the scheme's default.
+  if (url->has_port() && !url->port().empty()) {
+    std::optional<std::uint16_t> given = port_in_range(url->port());
+    if (!given) return invalid("invalid port");
+    port = *given;
   }
   t.host = std::string(url->host_address());
   t.port = port;

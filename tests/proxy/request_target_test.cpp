@@ -53,6 +53,12 @@ TEST_CASE("other targets are classified or rejected", "[request_target]") {
            // Found by tests/fuzz: Boost.URL takes "+%72ag" as the path after the port.
            Row{http::verb::get, "http://[2001:db8::1]:8080+%72ag", TargetKind::invalid},
            Row{http::verb::get, "http://[2001:db8::1]:8080", TargetKind::forward},
+           // Also found by tests/fuzz: Boost.URL wraps ports above 65535 (77777 -> 12241).
+           Row{http::verb::get, "http://example.test:77777/", TargetKind::invalid},
+           Row{http::verb::get, "http://example.test:65536/", TargetKind::invalid},
+           Row{http::verb::get, "http://example.test:65535/", TargetKind::forward},
+           Row{http::verb::get, "http://example.test:/", TargetKind::forward},
+           Row{http::verb::connect, "example.test:70443", TargetKind::invalid},
        }) {
     INFO(row.target);
     CHECK(classify(row.method, row.target).kind == row.kind);
