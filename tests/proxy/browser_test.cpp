@@ -2,7 +2,7 @@
 // HTTP and one over HTTPS (a CONNECT tunnel to `openssl s_server`), all on loopback. The page
 // reports how many images decoded; a second browser with a fresh profile must get everything
 // cacheable from the proxy's cache. A screenshot is left in the build tree
-// (build/tests/artifacts/chromium_page.png). Skipped, with a warning, when Chromium cannot run.
+// (build/artifacts/chromium_page.png). Skipped, with a warning, when Chromium cannot run.
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,10 +156,10 @@ std::string chromium_command(const std::filesystem::path& profile, std::uint16_t
 // Why Chromium cannot run here, or empty if it can.
 std::string chromium_unavailable(const std::filesystem::path& dir) {
   if (!have_program("chromium")) return "chromium is not installed (scripts/install-deps.sh)";
-  CommandResult probe = run_command(fmt::format(
-      "timeout 30 {} --headless=new --no-sandbox --disable-gpu --user-data-dir={} "
-      "--dump-dom 'data:text/html,<p>chromium-runs</p>' 2>/dev/null",
-      chromium_binary(), shell_quote((dir / "probe-profile").string())));
+  // Through a closed loopback port as its proxy, so not even the probe reaches the network.
+  CommandResult probe =
+      run_command(chromium_command(dir / "probe-profile", 9, "--dump-dom",
+                                   "data:text/html,<p>chromium-runs</p>", dir / "probe.log"));
   if (probe.output.find("chromium-runs") == std::string::npos)
     return fmt::format("chromium does not start headless here (exit {})", probe.exit_code);
   return {};
@@ -232,7 +232,7 @@ TEST_CASE("headless Chromium browses through the proxy and a second profile hits
   for (int i = 0; i < kHttpImages; ++i) CHECK(origin.request_count(fmt::format("/img/{}.bmp", i)) == 1);
 
   // A screenshot of the page as rendered, kept as a test artifact.
-  std::filesystem::path artifacts = std::filesystem::current_path() / "artifacts";
+  std::filesystem::path artifacts = CACHEPROXY_ARTIFACT_DIR;
   std::filesystem::create_directories(artifacts);
   std::filesystem::path screenshot = artifacts / "chromium_page.png";
   std::filesystem::remove(screenshot);
