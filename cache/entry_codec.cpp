@@ -112,6 +112,24 @@ class Reader {
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
+// RFC 9110 §5.1: a field name is a token. (An empty name also confuses http::fields, which
+// then iterates a different list than was inserted: found by tests/fuzz.)
+bool is_token(std::string_view s) {
+  constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && specials.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// RFC 9110 §5.5: CR, LF and NUL never occur in a field value. One read back from the store
+// would split the response it is served in.
+bool is_field_value(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
 bool get_fields(Reader& in, http::fields* fields) {
   std::uint64_t count;
   if (!in.get_varint(&count)) return false;
@@ -123,6 +141,8 @@ bool get_fields(Reader& in, http::fields* fields) {
     // http::fields trims optional whitespace from values; a value it would change was not
     // written by encode_entry_meta.
     if (!value.empty() && (is_ows(value.front()) || is_ows(value.back()))) return false;
+    // Beast's parser accepts neither, so the encoder never wrote them.
+    if (!is_token(name) || !is_field_value(value)) return false;
     fields->insert(name, value);
   }
   return true;

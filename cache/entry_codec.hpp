@@ -30,7 +30,7 @@ std::string encode_entry_meta(const EntryMeta& meta);
 // Returns the decoded metadata, or nullopt if data is not exactly one well-formed record:
 // wrong magic or version, truncated, trailing bytes, bad checksum, non-minimal varints,
 // lengths or times out of range, or field values http::fields would alter (surrounding
-// spaces or tabs). Never throws on any input and never reads outside data.
+// spaces or tabs), field names that are not tokens, values holding CR, LF or NUL. Never throws on any input and never reads outside data.
 std::optional<EntryMeta> decode_entry_meta(std::string_view data);
 
 // CRC-32 (IEEE 802.3, the zlib polynomial) of data. crc32("123456789") == 0xCBF43926.

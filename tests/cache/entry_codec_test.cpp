@@ -154,6 +154,15 @@ TEST_CASE("well-checksummed but malformed records are rejected", "[entry_codec]"
   // Values http::fields would trim were not written by the encoder.
   REQUIRE_FALSE(decode_entry_meta(record_with_field("Age", " 5")));
   REQUIRE_FALSE(decode_entry_meta(record_with_field("Age", "5\t")));
+  // Names that are not tokens (an empty one was found by tests/fuzz) and values that would
+  // split a response (RFC 9110 §5.1, §5.5): Beast's parser lets none of them in.
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("", "5")));
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("A ge", "5")));
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("Age:", "5")));
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("Age", "5\r\nSet-Cookie: x=1")));
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("Age", "5\nx")));
+  REQUIRE_FALSE(decode_entry_meta(record_with_field("Age", std::string("5\0x", 3))));
+  REQUIRE(decode_entry_meta(record_with_field("X-Odd_Name.v2~!", "caf\xC3\xA9 \"q\"")));
   // Lengths http::fields cannot hold.
   REQUIRE_FALSE(decode_entry_meta(record_with_field(std::string(65534, 'n'), "v")));
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X", std::string(65534, 'v'))));
