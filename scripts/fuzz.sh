@@ -6,6 +6,7 @@
 # a crashing input is saved to build-fuzz/artifacts/ and the script exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh
 seconds=${1:-60}
 shift || true
 targets=("$@")
