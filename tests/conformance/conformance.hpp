@@ -148,7 +148,9 @@ Case not_stored_case(std::string rfc, std::string name, OriginResponse response,
 
 Case pending(Case c);
 
-// Runs the cases of one table; `table` names the URL prefix of its cases.
+// Runs the cases of one table; `table` names the URL prefix of its cases. With
+// CONFORMANCE_LIST set, each case is also printed as a Markdown table row (docs/CONFORMANCE.md);
+// with CONFORMANCE_SUMMARY set, a count per table.
 void run_cases(const std::string& table, const std::vector<Case>& cases);
 
 }  // namespace cacheproxy::conformance

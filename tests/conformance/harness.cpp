@@ -280,9 +280,11 @@ void run_cases(const std::string& table, const std::vector<Case>& cases) {
   bool run_pending = flag && std::string(flag) == "1";
   std::size_t skipped = 0;
   std::size_t pending_cases = 0;
+  const bool list = std::getenv("CONFORMANCE_LIST") != nullptr;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     pending_cases += c.pending;
+    if (list) fmt::print("| {}/{} | {} | {} | {} |\n", table, i, c.rfc, c.name, c.pending ? "pending" : "pass");
     if (c.pending && !run_pending) {
       ++skipped;
       continue;
