@@ -95,11 +95,11 @@ std::vector<Case> head_cases() {
 std::vector<Case> collapsed_cases() {
   std::vector<Case> cases;
   OriginResponse slow = answer(200, {{"Cache-Control", "max-age=3600"}}, "collapsed");
-  slow.delay = std::chrono::milliseconds(300);
+  slow.delay = std::chrono::milliseconds(500);
   cases.push_back(Case{"RFC 9111 §4 (collapsed forwarding)", "concurrent misses make one origin request",
                        {slow}, {get().times(4).expect_body("collapsed").origin(1)}});
   OriginResponse slow_private = answer(200, {{"Cache-Control", "private"}}, "mine");
-  slow_private.delay = std::chrono::milliseconds(300);
+  slow_private.delay = std::chrono::milliseconds(500);
   cases.push_back(Case{"RFC 9111 §5.2.2.7 (collapsed forwarding)",
                        "concurrent misses for an unstorable response each reach the origin",
                        {slow_private}, {get().times(3).expect_body("mine").origin(3)}});
