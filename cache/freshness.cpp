@@ -30,9 +30,10 @@ LifetimeSource select_source(unsigned status, const ResponseCacheControl& cc,
   if (cc.max_age) return LifetimeSource::max_age;
   // A present but invalid Expires still counts: it means "already expired" (RFC 9111 §5.3).
   if (headers.count(http::field::expires) > 0) return LifetimeSource::expires;
-  // RFC 9111 §4.2.2: heuristic only without explicit expiry. We base it on Last-Modified,
-  // so without a valid one there is no heuristic.
-  if (heuristically_cacheable(status) &&
+  // RFC 9111 §4.2.2: heuristic only without explicit expiry, for heuristically cacheable
+  // status codes and for responses marked public (§5.2.2.9). We base it on Last-Modified, so
+  // without a valid one there is no heuristic.
+  if ((heuristically_cacheable(status) || cc.public_) &&
       parse_http_date(headers[http::field::last_modified]).has_value()) {
     return LifetimeSource::heuristic;
   }
@@ -94,11 +95,12 @@ FreshnessLifetime freshness_lifetime(const EntryMeta& entry, const HeuristicRule
 }
 
 Seconds current_age(const EntryMeta& entry, TimePoint now) {
-  // RFC 9111 §4.2.3. Age values that are not delta-seconds are ignored; with several Age
-  // lines the largest valid one is used (an older age is the safe error).
+  // RFC 9111 §4.2.3, with age_value as §5.1 says: of a list-valued Age (or several lines)
+  // the first member is used, and an invalid value is ignored.
   Seconds age_value{0};
-  for (const auto& line : field_lines(entry.headers, "age")) {
-    if (auto v = parse_delta_seconds(line.value())) age_value = std::max(age_value, *v);
+  if (const auto combined = combined_field_value(entry.headers, "age")) {
+    const auto members = split_list(*combined);
+    if (!members.empty()) age_value = parse_delta_seconds(members.front()).value_or(Seconds{0});
   }
   const Seconds apparent_age =
       non_negative(entry.response_time - date_value(entry.headers, entry.response_time));

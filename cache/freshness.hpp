@@ -19,7 +19,8 @@ struct FreshnessLifetime {
 };
 
 // RFC 9111 §4.2.1: s-maxage, then max-age, then Expires - Date, then heuristic (only for
-// heuristically cacheable status codes with Last-Modified and no explicit expiry).
+// heuristically cacheable status codes or public responses, with Last-Modified and no
+// explicit expiry).
 FreshnessLifetime freshness_lifetime(const EntryMeta& entry, const HeuristicRules& rules);
 
 // RFC 9110 §15.1 / RFC 9111 §4.2.2: status codes whose responses may get a heuristic lifetime

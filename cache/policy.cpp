@@ -45,11 +45,13 @@ constexpr bool reason_names_in_order() {
 }
 static_assert(reason_names_in_order(), "reason_names must follow the order of enum Reason");
 
-// Statuses we store. RFC 9111 §3 allows any status with explicit freshness; we keep to the
-// heuristically cacheable ones of RFC 9110 §15.1, minus 206 (partial content is not
-// stored yet, so it could never be combined, RFC 9111 §3.4).
-constexpr std::array<unsigned, 11> storable_statuses{200, 203, 204, 300, 301, 308,
-                                                     404, 405, 410, 414, 501};
+// Final status codes whose semantics (RFC 9110 §15) this cache understands, so it may store
+// them (RFC 9111 §3) and honour must-understand for them (§5.2.2.3). Left out: 206 (partial
+// content is not stored, so it is never combined wrongly, §3.3-3.4), 304 (it updates a stored
+// response, §4.3.4), 205 and 1xx (no content to reuse), and codes this table does not know.
+constexpr std::array<unsigned, 27> understood_statuses{
+    200, 201, 202, 203, 204, 300, 301, 302, 303, 307, 308, 400, 401, 403,
+    404, 405, 406, 409, 410, 414, 421, 451, 500, 501, 502, 503, 504};
 
 // Request methods whose lookups may use the cache: HEAD is answered from GET entries
 // (RFC 9110 §9.3.2), but only responses to GET are stored.
@@ -144,61 +146,13 @@ LookupDecision revalidate_or_fetch(bool validator, Reason reason, Seconds age) {
   return {validator ? Action::revalidate : Action::fetch, reason, age};
 }
 
-}  // namespace
-
-std::string_view to_string(Reason reason) {
-  const auto index = static_cast<std::size_t>(reason);
-  return index < reason_names.size() ? reason_names[index].second : "unknown";
-}
-
-StoreVerdict request_cacheable(const RequestView& request) {
-  if (!contains(lookup_methods, request.method)) return {false, Reason::method_not_cacheable};
-  // RFC 9111 §5.2.1.5: no-store in a request forbids storing its response; we also skip
-  // the lookup, since the client asked for a response that is not shared.
-  if (parse_request_cache_control(request.headers).no_store) {
-    return {false, Reason::request_no_store};
-  }
-  return {true, Reason::ok};
-}
-
-StoreVerdict response_storable(const RequestView& request, unsigned status,
-                               const http::fields& response_headers, const PolicyConfig&) {
-  // RFC 9111 §3: the method must be understood and cacheable; we store GET only.
-  if (request.method != http::verb::get) return {false, Reason::method_not_cacheable};
-  if (parse_request_cache_control(request.headers).no_store) {
-    return {false, Reason::request_no_store};  // RFC 9111 §5.2.1.5
-  }
-  if (!contains(storable_statuses, status)) return {false, Reason::status_not_cacheable};
-
-  const ResponseCacheControl cc = parse_response_cache_control(response_headers);
-  // RFC 9111 §5.2.2.5. With must-understand a cache that knows the status MAY ignore
-  // no-store (§5.2.2.3); we do not take that option.
-  if (cc.no_store) return {false, Reason::response_no_store};
-  // RFC 9111 §5.2.2.7: unqualified private forbids a shared cache to store the response.
-  if (cc.private_) return {false, Reason::response_private};
-  // RFC 9111 §3.5: a response to an authenticated request only with explicit permission.
-  if (request.headers.count(http::field::authorization) > 0 &&
-      !(cc.public_ || cc.s_maxage || cc.must_revalidate)) {
-    return {false, Reason::request_authorization};
-  }
-  // RFC 9111 §4.1: Vary: * never matches a later request; storing it is pointless.
-  if (has_vary_star(response_headers)) return {false, Reason::response_vary_star};
-  // RFC 9111 §3: explicit expiry, a heuristic lifetime, or at least a validator so that the
-  // entry can be revalidated; otherwise it could never be used.
-  if (lifetime_source(status, response_headers) == LifetimeSource::none &&
-      !has_validator(response_headers)) {
-    return {false, Reason::no_freshness_information};
-  }
-  return {true, Reason::ok};
-}
-
-LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
-                              const PolicyConfig& config) {
+// RFC 9111 §4: may the stored entry answer this request at `now`?
+LookupDecision evaluate_stored(const RequestView& request, const RequestCacheControl& req,
+                               const EntryMeta& entry, TimePoint now, const PolicyConfig& config) {
   const Seconds age = current_age(entry, now);
   // RFC 9111 §4.1: a stored response with Vary is used only for matching requests.
   if (!vary_matches(request.headers, entry)) return {Action::fetch, Reason::vary_mismatch, age};
 
-  const RequestCacheControl req = parse_request_cache_control(request.headers);
   const ResponseCacheControl res = parse_response_cache_control(entry.headers);
   const bool validator = has_validator(entry.headers);
 
@@ -208,12 +162,15 @@ LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry
   if (res.no_cache || has_no_cache_field(res, entry.headers)) {
     return revalidate_or_fetch(validator, Reason::response_no_cache, age);
   }
-  // RFC 9111 §5.2.1.1: the client does not accept a response older than max-age.
-  if (req.max_age && age > *req.max_age) {
+  const Seconds lifetime = freshness_lifetime(entry, config.heuristic).lifetime;
+  // RFC 9111 §5.2.1.1: the client does not accept a response older than max-age. RFC 8246
+  // §2: an immutable response is not revalidated while fresh, even on a reload (which
+  // browsers send as max-age=0); a forced reload sends no-cache, handled above.
+  const bool immutable_and_fresh = res.immutable && lifetime > age;
+  if (req.max_age && age > *req.max_age && !immutable_and_fresh) {
     return revalidate_or_fetch(validator, Reason::request_max_age, age);
   }
 
-  const Seconds lifetime = freshness_lifetime(entry, config.heuristic).lifetime;
   // RFC 9111 §4.2: fresh while the freshness lifetime exceeds the current age.
   if (lifetime > age) {
     // RFC 9111 §5.2.1.3: the response must stay fresh for at least min-fresh more.
@@ -233,6 +190,73 @@ LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry
   }
   return validator ? LookupDecision{Action::revalidate, Reason::stale, age}
                    : LookupDecision{Action::fetch, Reason::no_validator, age};
+}
+
+}  // namespace
+
+std::string_view to_string(Reason reason) {
+  const auto index = static_cast<std::size_t>(reason);
+  return index < reason_names.size() ? reason_names[index].second : "unknown";
+}
+
+StoreVerdict request_cacheable(const RequestView& request) {
+  if (!contains(lookup_methods, request.method)) return {false, Reason::method_not_cacheable};
+  // RFC 9111 §5.2.1.5: no-store in a request forbids storing any part of the response, but
+  // not answering from a stored one: the lookup happens; response_storable and
+  // evaluate_entry keep the request from storing or updating anything.
+  return {true, Reason::ok};
+}
+
+StoreVerdict response_storable(const RequestView& request, unsigned status,
+                               const http::fields& response_headers, const PolicyConfig&) {
+  // RFC 9111 §3: the method must be understood and cacheable; we store GET only.
+  if (request.method != http::verb::get) return {false, Reason::method_not_cacheable};
+  if (parse_request_cache_control(request.headers).no_store) {
+    return {false, Reason::request_no_store};  // RFC 9111 §5.2.1.5
+  }
+  if (!contains(understood_statuses, status)) return {false, Reason::status_not_cacheable};
+
+  const ResponseCacheControl cc = parse_response_cache_control(response_headers);
+  // RFC 9111 §5.2.2.5. With must-understand, a cache that understands the status code SHOULD
+  // ignore no-store (§5.2.2.3): the status was checked just above.
+  if (cc.no_store && !cc.must_understand) return {false, Reason::response_no_store};
+  // RFC 9111 §5.2.2.7: unqualified private forbids a shared cache to store the response.
+  if (cc.private_) return {false, Reason::response_private};
+  // RFC 9111 §3.5: a response to an authenticated request only with explicit permission.
+  if (request.headers.count(http::field::authorization) > 0 &&
+      !(cc.public_ || cc.s_maxage || cc.must_revalidate)) {
+    return {false, Reason::request_authorization};
+  }
+  // RFC 9111 §4.1: Vary: * never matches a later request; storing it is pointless.
+  if (has_vary_star(response_headers)) return {false, Reason::response_vary_star};
+  // RFC 9111 §3: without explicit freshness (or public), only heuristically cacheable status
+  // codes (RFC 9110 §15.1) may be stored.
+  const LifetimeSource source = lifetime_source(status, response_headers);
+  const bool explicit_freshness = source == LifetimeSource::s_maxage ||
+                                  source == LifetimeSource::max_age ||
+                                  source == LifetimeSource::expires;
+  if (!explicit_freshness && !cc.public_ && !heuristically_cacheable(status)) {
+    return {false, Reason::status_not_cacheable};
+  }
+  // RFC 9111 §3: explicit expiry, a heuristic lifetime, or at least a validator so that the
+  // entry can be revalidated; otherwise it could never be used.
+  if (source == LifetimeSource::none && !has_validator(response_headers)) {
+    return {false, Reason::no_freshness_information};
+  }
+  return {true, Reason::ok};
+}
+
+LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
+                              const PolicyConfig& config) {
+  const RequestCacheControl req = parse_request_cache_control(request.headers);
+  LookupDecision decision = evaluate_stored(request, req, entry, now, config);
+  if (decision.action == Action::revalidate) {
+    // RFC 9111 §5.2.1.7: only-if-cached never contacts the origin, not even to revalidate;
+    // the caller answers 504. RFC 9111 §5.2.1.5: a no-store request must not update the
+    // stored response with a 304, so it fetches without conditions and stores nothing.
+    if (req.only_if_cached || req.no_store) decision.action = Action::fetch;
+  }
+  return decision;
 }
 
 void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request) {

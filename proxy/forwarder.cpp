@@ -15,6 +15,7 @@
 #include "cache/cache_key.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "cache/invalidation.hpp"
+#include "cache/preconditions.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
@@ -191,6 +192,25 @@ asio::awaitable<Exchange> Forwarder::send_error(http::status status, std::string
 
 asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Seconds age,
                                                   ResultCode code) {
+  const auto& req = request_.get();
+  // RFC 9111 §4.3.2: the client's own validator matches the stored response: 304, no body.
+  if (cache::client_has_current(cache::RequestView{req.method(), req.base()}, found.meta)) {
+    http::response<http::empty_body> res{http::status::not_modified, req.version()};
+    for (const auto& field : cache::not_modified_fields(found.meta))
+      res.insert(field.name_string(), field.value());
+    res.set(http::field::age, std::to_string(age.count()));
+    append_via(res, req.version(), services_.config.visible_hostname);
+    bool keep = client_keep_alive() && request_.is_done();
+    res.keep_alive(keep);
+    Exchange ex;
+    ex.code = code;
+    ex.status = 304;
+    client_.expires_after(services_.config.client_write_timeout);
+    auto [ec, n] = co_await http::async_write(client_, res, use_tuple);
+    ex.bytes = n;
+    ex.keep_alive = keep && !ec;
+    co_return ex;
+  }
   if (found.object) co_return co_await serve_object(found, age, code);
   co_return co_await serve_from_store(found, age, code);
 }
@@ -492,10 +512,18 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
 
   // RFC 9111 §4.3.3/§4.3.4: a 304 to our conditional request freshens the stored entry.
   if (stale && status == 304) {
-    cache::EntryMeta merged =
-        cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
     if (parser->keep_alive() && origin_buffer_.size() == 0)
       origins_.release(target_.host, target_.port, std::move(*origin));
+    if (!cache::not_modified_selects(stale->meta, response.base())) {
+      // RFC 9111 §4.3.4: a 304 naming another representation updates nothing: drop the
+      // stored response and ask again without our conditions.
+      const std::vector<std::string> replaced{*key_};
+      co_await invalidate(replaced);
+      const std::optional<Found> nothing_stored;
+      co_return co_await fetch(nothing_stored);
+    }
+    cache::EntryMeta merged =
+        cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
     // Already placed in the memory tier here, so serving does not place the old one again.
     Found refreshed{merged, nullptr, true};
     if (stale->object) {

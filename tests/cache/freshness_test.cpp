@@ -49,6 +49,12 @@ TEST_CASE("freshness_lifetime picks s-maxage, max-age, Expires, then heuristic",
   // clang-format off
   const std::vector<LifetimeRow> rows{
       {"max-age", 200, {{"Date", date(s(0))}, {"Cache-Control", "max-age=60"}}, s(0), s(60), max_age},
+      // RFC 9111 §5.2.2.9: public makes any status heuristically cacheable.
+      {"public 302 heuristic", 302,
+       {{"Date", date(s(0))}, {"Cache-Control", "public"}, {"Last-Modified", date(s(-1000))}},
+       s(0), s(100), heuristic},
+      {"302 without public: no heuristic", 302,
+       {{"Date", date(s(0))}, {"Last-Modified", date(s(-1000))}}, s(0), s(0), none},
       {"s-maxage beats max-age", 200, {{"Cache-Control", "s-maxage=30, max-age=60"}}, s(0), s(30),
        LifetimeSource::s_maxage},
       {"max-age beats Expires", 200,
@@ -170,7 +176,9 @@ TEST_CASE("current_age follows RFC 9111 section 4.2.3", "[freshness]") {
       {"apparent age beats a smaller Age",     {{"Date", date(s(0))}, {"Age", "3"}},       s(60),  s(60),  s(60),  s(60)},
       {"garbage Age is ignored",               {{"Date", date(s(0))}, {"Age", "old"}},     s(0),   s(1),   s(11),  s(11)},
       {"negative Age is ignored",              {{"Date", date(s(0))}, {"Age", "-5"}},      s(0),   s(0),   s(0),   s(0)},
-      {"two Age lines: the larger",            {{"Age", "5"}, {"Age", "10"}},              s(0),   s(0),   s(0),   s(10)},
+      {"two Age lines: the first (5.1)",       {{"Age", "5"}, {"Age", "10"}},              s(0),   s(0),   s(0),   s(5)},
+      {"list-valued Age: the first member",    {{"Age", "7, 100"}},                        s(0),   s(0),   s(0),   s(7)},
+      {"invalid first member: Age ignored",    {{"Age", "x, 100"}},                        s(0),   s(0),   s(0),   s(0)},
       {"huge Age saturates",                   {{"Age", "99999999999999"}},                s(0),   s(0),   s(0),   s(std::int64_t{1} << 31)},
       {"Date in the future",                   {{"Date", date(s(100))}},                   s(0),   s(0),   s(0),   s(0)},
       {"no Date",                              {},                                         s(20),  s(20),  s(30),  s(10)},

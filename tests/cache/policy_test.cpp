@@ -73,8 +73,9 @@ TEST_CASE("request_cacheable", "[policy]") {
           {http::verb::put,   {},                                        false, Reason::method_not_cacheable},
           {http::verb::delete_, {},                                      false, Reason::method_not_cacheable},
           {http::verb::options, {},                                      false, Reason::method_not_cacheable},
-          {get,               {{"Cache-Control", "no-store"}},           false, Reason::request_no_store},
-          {head,              {{"Cache-Control", "max-age=5, NO-STORE"}}, false, Reason::request_no_store},
+          // RFC 9111 §5.2.1.5: no-store forbids storing, not answering from the cache.
+          {get,               {{"Cache-Control", "no-store"}},           true,  Reason::ok},
+          {head,              {{"Cache-Control", "max-age=5, NO-STORE"}}, true,  Reason::ok},
       }));
   // clang-format on
   const http::fields fields = make_fields(headers);
@@ -107,16 +108,29 @@ TEST_CASE("response_storable", "[policy]") {
       {"HEAD is not stored",      http::verb::head, {}, 200, max_age, Reason::method_not_cacheable},
       {"POST",                    http::verb::post, {}, 200, max_age, Reason::method_not_cacheable},
       {"request no-store",        get, {{"Cache-Control", "no-store"}}, 200, max_age, Reason::request_no_store},
-      {"302",                     get, {}, 302, max_age, Reason::status_not_cacheable},
-      {"206 not yet",             get, {}, 206, max_age, Reason::status_not_cacheable},
-      {"500",                     get, {}, 500, max_age, Reason::status_not_cacheable},
+      {"302 with max-age",        get, {}, 302, max_age, Reason::ok},
+      {"302 with Expires",        get, {}, 302, {{"Expires", date(seconds{60})}}, Reason::ok},
+      {"302 with Last-Modified only", get, {}, 302, {{"Last-Modified", lm}}, Reason::status_not_cacheable},
+      {"302 with ETag only",      get, {}, 302, {{"ETag", "\"x\""}}, Reason::status_not_cacheable},
+      {"302 public with Last-Modified", get, {}, 302, {{"Cache-Control", "public"}, {"Last-Modified", lm}},
+       Reason::ok},
+      {"206 not stored",          get, {}, 206, max_age, Reason::status_not_cacheable},
+      {"500 with max-age",        get, {}, 500, max_age, Reason::ok},
+      {"503 with Last-Modified only", get, {}, 503, {{"Last-Modified", lm}}, Reason::status_not_cacheable},
+      {"unknown 299",             get, {}, 299, max_age, Reason::status_not_cacheable},
+      {"unknown 599",             get, {}, 599, max_age, Reason::status_not_cacheable},
+      {"100",                     get, {}, 100, max_age, Reason::status_not_cacheable},
       {"304",                     get, {}, 304, max_age, Reason::status_not_cacheable},
       {"308",                     get, {}, 308, max_age, Reason::ok},
       {"404 with Last-Modified",  get, {}, 404, {{"Last-Modified", lm}}, Reason::ok},
       {"410 with Expires",        get, {}, 410, {{"Expires", date(seconds{60})}}, Reason::ok},
       {"no-store",                get, {}, 200, {{"Cache-Control", "No-Store, max-age=60"}}, Reason::response_no_store},
-      {"no-store, must-understand", get, {}, 200, {{"Cache-Control", "must-understand, no-store"}},
-       Reason::response_no_store},
+      {"no-store, must-understand", get, {}, 200, {{"Cache-Control", "must-understand, no-store, max-age=60"}},
+       Reason::ok},
+      {"must-understand, unknown status", get, {}, 299, {{"Cache-Control", "must-understand, no-store, max-age=60"}},
+       Reason::status_not_cacheable},
+      {"must-understand does not lift private", get, {}, 200,
+       {{"Cache-Control", "must-understand, no-store, private, max-age=60"}}, Reason::response_private},
       {"private",                 get, {}, 200, {{"Cache-Control", "private, max-age=60"}}, Reason::response_private},
       {"qualified private",       get, {}, 200, {{"Cache-Control", "private=\"Set-Cookie\", max-age=60"}}, Reason::ok},
       {"Authorization",           get, auth, 200, max_age, Reason::request_authorization},
@@ -231,6 +245,21 @@ TEST_CASE("evaluate_entry", "[policy]") {
       {"garbage Age is ignored",        {}, {{"Cache-Control", "max-age=60"}, {"Age", "x"}}, s(20), serve,
        Reason::fresh, s(20)},
       {"conflicting max-age is stale",  {}, cc("max-age=5, max-age=600"), s(1), fetch, Reason::no_validator, s(1)},
+      // RFC 8246: immutable and fresh ignores a reload's max-age=0, not a forced no-cache.
+      {"immutable, reload",             cc("max-age=0"), {{"Cache-Control", "max-age=60, immutable"}, {"ETag", "\"v1\""}},
+       s(30), serve, Reason::fresh, s(30)},
+      {"immutable, forced reload",      cc("no-cache"), {{"Cache-Control", "max-age=60, immutable"}, {"ETag", "\"v1\""}},
+       s(30), revalidate, Reason::request_no_cache, s(30)},
+      {"immutable but stale",           cc("max-age=0"), {{"Cache-Control", "max-age=60, immutable"}, {"ETag", "\"v1\""}},
+       s(70), revalidate, Reason::request_max_age, s(70)},
+      // RFC 9111 §5.2.1.7: only-if-cached never revalidates; the caller answers 504.
+      {"only-if-cached, fresh",         cc("only-if-cached"), etag, s(30), serve, Reason::fresh, s(30)},
+      {"only-if-cached, stale",         cc("only-if-cached"), etag, s(70), fetch, Reason::stale, s(70)},
+      {"only-if-cached, no-cache response", cc("only-if-cached"),
+       {{"Cache-Control", "no-cache"}, {"ETag", "\"v1\""}}, s(1), fetch, Reason::response_no_cache, s(1)},
+      // RFC 9111 §5.2.1.5: a no-store request may be served, but never updates the entry.
+      {"request no-store, fresh",       cc("no-store"), etag, s(30), serve, Reason::fresh, s(30)},
+      {"request no-store, stale",       cc("no-store"), etag, s(70), fetch, Reason::stale, s(70)},
   };
   // clang-format on
   const EvaluateRow row = GENERATE_REF(from_range(rows));

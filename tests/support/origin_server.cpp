@@ -87,7 +87,8 @@ struct OriginServer::Impl {
   // connection must close.
   asio::awaitable<bool> respond(tcp::socket& socket, bool head, const OriginResponse& res) {
     std::uint64_t length = res.generated_bytes ? res.generated_bytes : res.body.size();
-    std::string header = fmt::format("HTTP/1.1 {} {}\r\n", res.status,
+    std::string header = res.interim;
+    header += fmt::format("HTTP/1.1 {} {}\r\n", res.status,
                                      http::obsolete_reason(static_cast<http::status>(res.status)));
     for (const auto& [name, value] : res.headers) header += fmt::format("{}: {}\r\n", name, value);
     bool bodyless = res.status == 304 || res.status == 204 || res.status / 100 == 1;

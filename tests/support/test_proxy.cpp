@@ -84,17 +84,21 @@ Response ProxyClient::request(http::verb method, const std::string& target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, unsigned version) {
   http::request<http::string_body> req{method, target, version};
-  for (const auto& [name, value] : headers) req.set(name, value);
+  for (const auto& [name, value] : headers) req.insert(name, value);  // repeats stay separate lines
   if (!body.empty() || method == http::verb::post || method == http::verb::put) {
     req.body() = body;
     req.prepare_payload();
   }
   http::write(socket_, req);
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(1ull << 30);
-  if (method == http::verb::head) parser.skip(true);
-  http::read(socket_, buffer_, parser);
-  return parser.release();
+  // Interim 1xx responses (100 Continue, 103 Early Hints) precede the final one: skip them.
+  for (;;) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(1ull << 30);
+    if (method == http::verb::head) parser.skip(true);
+    http::read(socket_, buffer_, parser);
+    unsigned status = parser.get().result_int();
+    if (status / 100 != 1 || status == 101) return parser.release();
+  }
 }
 
 bool ProxyClient::closed_by_peer() {
