@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cache/eviction_policy.hpp"
 #include "proxy/version.hpp"
 
 namespace cacheproxy {
@@ -156,7 +157,9 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "IPv4 networks the PAC file sends direct, repeatable or comma-separated, none for none "
        "(default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8)")
       ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
-       "the PAC file falls back to DIRECT when the proxy is down (default true)");
+       "the PAC file falls back to DIRECT when the proxy is down (default true)")
+      ("cache_replacement_policy", po::value(&c.cache_replacement_policy),
+       "disk cache eviction order: gdsf-sketch (default), gdsf (also 'heap GDSF'), lru");
   // clang-format on
   return d;
 }
@@ -255,6 +258,9 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
     return fmt::format("destination_access: {}", *error);
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
+  if (!cache::make_eviction_policy(c.cache_replacement_policy))
+    return fmt::format("cache_replacement_policy: unknown policy '{}' (gdsf-sketch, gdsf, lru)",
+                       c.cache_replacement_policy);
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
     return "heuristic_percent: must be between 0 and 1000";
   if (c.store_threads == 0) return "store_threads: must be at least 1";

@@ -2,6 +2,7 @@
 // immutable Config. Flags override the file.
 #pragma once
 
+#include "cache/eviction_policy.hpp"
 #include "proxy/access_control.hpp"
 
 #include <boost/asio/ip/network_v4.hpp>
@@ -85,6 +86,10 @@ struct Config {
       boost::asio::ip::make_network_v4("127.0.0.0/8")};
   // Ends the proxy list with DIRECT, so browsers go direct while the proxy is down.
   bool pac_fallback_direct = true;
+
+  // The disk cache's eviction order, by cache::make_eviction_policy() name (Squid's name for
+  // the setting; its "heap GDSF" is accepted). The default is chosen by docs/BENCHMARKS.md.
+  std::string cache_replacement_policy = std::string(cache::kDefaultEvictionPolicy);
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).
