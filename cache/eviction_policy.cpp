@@ -27,8 +27,15 @@ std::unique_ptr<EvictionPolicy> make_eviction_policy(std::string_view name,
                                                      std::uint64_t budget_bytes) {
   if (name == "lru") return std::make_unique<LruPolicy>();
   // Squid spells it "heap GDSF" in cache_replacement_policy.
-  if (name == "gdsf" || name == "heap GDSF") return std::make_unique<GdsfPolicy>(0);
-  if (name == "gdsf-sketch") return std::make_unique<GdsfPolicy>(sketch_width(budget_bytes));
+  if (name == "gdsf" || name == "heap GDSF") return std::make_unique<GdsfPolicy>(GdsfParams{});
+  // The exponents were chosen on the BU and NASA traces at 1 to 25% of their unique bytes
+  // (docs/BENCHMARKS.md): gdsf-sketch for requests, gdsf-bytes for bytes.
+  if (name == "gdsf-sketch")
+    return std::make_unique<GdsfPolicy>(
+        GdsfParams{"gdsf-sketch", 2.0, 1.3, sketch_width(budget_bytes)});
+  if (name == "gdsf-bytes")
+    return std::make_unique<GdsfPolicy>(
+        GdsfParams{"gdsf-bytes", 2.0, 0.5, sketch_width(budget_bytes)});
   return nullptr;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 
 namespace cacheproxy::cache {
@@ -22,15 +23,18 @@ std::uint64_t get64(std::string_view in, std::size_t at) {
 
 }  // namespace
 
-GdsfPolicy::GdsfPolicy(std::size_t sketch_width) {
-  if (sketch_width > 0) sketch_.emplace(sketch_width);
+GdsfPolicy::GdsfPolicy(GdsfParams params) : params_(std::move(params)) {
+  if (params_.sketch_width > 0) sketch_.emplace(params_.sketch_width);
 }
 
 double GdsfPolicy::priority_of(std::uint32_t frequency, const EvictionEntry& entry) const {
   // Cost 1 per object: the policy maximises requests served, not bytes (docs/BENCHMARKS.md
   // shows what that costs in byte hit ratio).
-  return inflation_ + static_cast<double>(frequency) /
-                          static_cast<double>(std::max<std::uint64_t>(entry.charged_bytes, 1));
+  const double size = static_cast<double>(std::max<std::uint64_t>(entry.charged_bytes, 1));
+  const double f = static_cast<double>(frequency);
+  if (params_.frequency_exponent == 1 && params_.size_exponent == 1) return inflation_ + f / size;
+  return inflation_ +
+         std::pow(f, params_.frequency_exponent) / std::pow(size, params_.size_exponent);
 }
 
 void GdsfPolicy::enqueue(Nodes::iterator it, double priority) {

@@ -5,11 +5,15 @@
 // sink below newer ones (aging) while small, often used objects stay. Size is the entry's
 // charged bytes, so the budget and the priority count the same thing.
 //
-// With a FrequencySketch (the "gdsf-sketch" policy), a new entry starts with the frequency
-// the sketch remembers for its key instead of 1: an object evicted and fetched again comes
-// back with its past popularity, while one-time objects start at 1 and are the first to go.
-// On the BU proxy trace this is what lifts GDSF from 39.6% to 40.0% at 5% of unique bytes
-// and recovers part of GDSF's byte hit ratio (scripts/policy_prototype.py, docs/BENCHMARKS.md).
+// Two refinements, both measured on the BU and NASA traces (scripts/policy_prototype.py,
+// docs/BENCHMARKS.md):
+// - With a FrequencySketch, a new entry starts with the frequency the sketch remembers for
+//   its key instead of 1: an object evicted and fetched again comes back with its past
+//   popularity, while one-time objects start at 1 and are the first to go.
+// - Exponents, as in Cherkasova and Ciardo's parameterised GDSF ("Role of Aging, Frequency,
+//   and Size in Web Cache Replacement Policies", HPCN 2001): priority = L + f^a / size^b.
+//   a > 1 trusts frequency more than one GDSF step does (keeps popular large objects: bytes),
+//   b > 1 prefers small objects more (requests), b < 1 less (bytes).
 //
 // Not thread-safe: the owning store guards it with its own mutex.
 #pragma once
@@ -27,14 +31,20 @@
 
 namespace cacheproxy::cache {
 
+struct GdsfParams {
+  std::string name = "gdsf";
+  double frequency_exponent = 1;  // a
+  double size_exponent = 1;       // b
+  std::size_t sketch_width = 0;   // 0: no sketch (every insert starts at frequency 1)
+};
+
 class GdsfPolicy final : public EvictionPolicy {
  public:
-  // sketch_width 0: no sketch (classic GDSF, every insert starts at frequency 1).
-  explicit GdsfPolicy(std::size_t sketch_width);
+  explicit GdsfPolicy(GdsfParams params);
   GdsfPolicy(const GdsfPolicy&) = delete;
   GdsfPolicy& operator=(const GdsfPolicy&) = delete;
 
-  std::string_view name() const override { return sketch_ ? "gdsf-sketch" : "gdsf"; }
+  std::string_view name() const override { return params_.name; }
   void insert(std::string_view key, EvictionEntry entry) override;
   bool touch(std::string_view key) override;
   bool erase(std::string_view key) override;
@@ -76,6 +86,7 @@ class GdsfPolicy final : public EvictionPolicy {
   void enqueue(Nodes::iterator it, double priority);
   void count_request(std::string_view key);
 
+  const GdsfParams params_;
   std::optional<FrequencySketch> sketch_;
   Nodes nodes_;
   Queue queue_;  // values point at the keys of nodes_, which never move

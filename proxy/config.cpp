@@ -159,7 +159,7 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
       ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
        "the PAC file falls back to DIRECT when the proxy is down (default true)")
       ("cache_replacement_policy", po::value(&c.cache_replacement_policy),
-       "disk cache eviction order: gdsf-sketch (default), gdsf (also 'heap GDSF'), lru");
+       "disk cache eviction order: gdsf-sketch (default), gdsf-bytes, gdsf (also 'heap GDSF'), lru");
   // clang-format on
   return d;
 }
@@ -259,7 +259,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (!cache::make_eviction_policy(c.cache_replacement_policy))
-    return fmt::format("cache_replacement_policy: unknown policy '{}' (gdsf-sketch, gdsf, lru)",
+    return fmt::format("cache_replacement_policy: unknown policy '{}' (gdsf-sketch, gdsf-bytes, gdsf, lru)",
                        c.cache_replacement_policy);
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
     return "heuristic_percent: must be between 0 and 1000";

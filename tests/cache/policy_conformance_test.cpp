@@ -12,7 +12,7 @@
 namespace cacheproxy::cache {
 namespace {
 
-constexpr std::array<std::string_view, 3> kPolicies{"lru", "gdsf", "gdsf-sketch"};
+constexpr std::array<std::string_view, 4> kPolicies{"lru", "gdsf", "gdsf-sketch", "gdsf-bytes"};
 
 std::unique_ptr<EvictionPolicy> make(std::string_view name) {
   std::unique_ptr<EvictionPolicy> policy = make_eviction_policy(name, 1 << 20);
