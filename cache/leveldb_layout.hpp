@@ -3,11 +3,14 @@
 //
 // Key layout (K is the cache key, <n> a big-endian integer of n bytes):
 //   m/K                    encoded EntryMeta (entry_codec.hpp); its presence makes K visible
-//   u/K                    <8> last-use sequence number, so recency survives a restart
+//   u/K                    <8> last-use sequence number, so recency survives a restart,
+//                          then <4> frequency <8> priority (IEEE double bits): the
+//                          policy's EvictionRank (older stores: the 8 bytes alone)
 //   b/K \0 <8>id <4>index  one chunk of body id: chunk_bytes, except the last chunk
 //   i/<8>id                K: an insert under body id has written chunks but not committed
 //   !chunk_bytes           <8> the chunk size, fixed when the store is created
 //   !body_id_limit         <8> body ids below it may have been handed out
+//   !policy_state          the eviction policy's save_state(), written on close
 // A chunk key is read from the end (fixed-width suffix), so a K holding \0 is unambiguous.
 #pragma once
 
@@ -23,6 +26,9 @@ inline constexpr std::string_view kBodyPrefix = "b/";
 inline constexpr std::string_view kIntentPrefix = "i/";
 inline constexpr std::string_view kChunkBytesKey = "!chunk_bytes";
 inline constexpr std::string_view kBodyIdLimitKey = "!body_id_limit";
+inline constexpr std::string_view kPolicyStateKey = "!policy_state";
+// A use record's value: sequence, frequency, priority.
+inline constexpr std::size_t kUseValueBytes = 8 + 4 + 8;
 inline constexpr std::size_t kChunkSuffixBytes = 1 + 8 + 4;  // \0, body id, chunk index
 
 inline void put_big_endian(std::string& out, std::uint64_t v, int bytes) {
@@ -85,7 +91,7 @@ inline std::uint64_t chunk_count(std::uint64_t body_size, std::size_t chunk_byte
 inline std::uint64_t charged_bytes(std::size_t key_size, std::uint64_t body_size,
                                    std::size_t meta_size, std::size_t chunk_bytes) {
   const std::uint64_t meta_record = kMetaPrefix.size() + key_size + meta_size;
-  const std::uint64_t use_record = kUsePrefix.size() + key_size + 8;
+  const std::uint64_t use_record = kUsePrefix.size() + key_size + kUseValueBytes;
   const std::uint64_t chunk_key_size = kBodyPrefix.size() + key_size + kChunkSuffixBytes;
   return body_size + meta_record + use_record +
          chunk_count(body_size, chunk_bytes) * chunk_key_size;

@@ -14,6 +14,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <mutex>
 #include <unordered_map>
@@ -21,7 +22,7 @@
 
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
-#include "cache/lru_index.hpp"
+#include "cache/eviction_policy.hpp"
 
 namespace cacheproxy::cache {
 namespace {
@@ -41,6 +42,34 @@ constexpr int kOpenBatchOps = 1024;
 
 leveldb::Slice to_slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view to_view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+// A use record's value (leveldb_layout.hpp): when the key was last used, and its rank.
+std::string use_value(std::uint64_t use, const EvictionRank& rank) {
+  std::string v = fixed64(use);
+  put_big_endian(v, rank.frequency, 4);
+  put_big_endian(v, std::bit_cast<std::uint64_t>(rank.priority), 8);
+  return v;
+}
+
+// Parses a use record's value, of this version or the older 8-byte one (no rank).
+bool parse_use_value(std::string_view v, std::uint64_t* use, EvictionRank* rank) {
+  if (v.size() == 8) {
+    *rank = {};
+    return get_big_endian64(v, use);
+  }
+  if (v.size() != kUseValueBytes || !get_big_endian64(v.substr(0, 8), use)) return false;
+  std::uint64_t frequency_word = 0, priority_bits = 0;
+  for (char c : v.substr(8, 4)) frequency_word = (frequency_word << 8) | static_cast<unsigned char>(c);
+  if (!get_big_endian64(v.substr(12), &priority_bits)) return false;
+  const double priority = std::bit_cast<double>(priority_bits);
+  // A damaged rank is only a worse guess of the entry's value: rank it as new.
+  if (!(priority >= 0) || priority == std::numeric_limits<double>::infinity()) {
+    *rank = {};
+    return true;
+  }
+  *rank = {static_cast<std::uint32_t>(frequency_word), priority};
+  return true;
+}
 
 leveldb::ReadOptions checked_reads() {
   leveldb::ReadOptions ro;
@@ -258,6 +287,11 @@ Engine::~Engine() {
   if (!db_) return;
   std::lock_guard lock(mutex_);
   flush_uses_locked();
+  // Saved on a clean close only; after a crash the next open starts the policy's history
+  // afresh (the entries and their ranks are in their use records).
+  const std::string state = index_->save_state();
+  if (!state.empty())
+    (void)db_->Put(leveldb::WriteOptions(), to_slice(kPolicyStateKey), to_slice(state));
 }
 
 bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
@@ -309,6 +343,7 @@ bool Engine::rebuild(std::string* error) {
     std::string key;
     EvictionEntry entry;
     std::uint64_t last_use = 0;
+    EvictionRank rank;
   };
   std::unordered_map<std::string, Loaded> loaded;
   std::vector<std::string> corrupt;
@@ -331,14 +366,15 @@ bool Engine::rebuild(std::string* error) {
         max_body_id = std::max(max_body_id, meta->body_id);
         const std::uint64_t charged =
             charged_bytes(key.size(), meta->body_size, value.size(), chunk_bytes_);
-        loaded.emplace(key, Loaded{key, {charged, meta->body_id, meta->body_size}, 0});
+        loaded.emplace(key, Loaded{key, {charged, meta->body_id, meta->body_size}, 0, {}});
       });
 
   // Use records: recency. One without an entry is left over from a corrupt meta.
   if (s.ok())
     s = scan_prefix(db, kUsePrefix, [&](std::string_view record, std::string_view value) {
       auto found = loaded.find(std::string(record.substr(kUsePrefix.size())));
-      if (found == loaded.end() || !get_big_endian64(value, &found->second.last_use)) {
+      if (found == loaded.end() ||
+          !parse_use_value(value, &found->second.last_use, &found->second.rank)) {
         del.remove(record);
         return;
       }
@@ -378,8 +414,13 @@ bool Engine::rebuild(std::string* error) {
   std::sort(order.begin(), order.end(), [](const Loaded* a, const Loaded* b) {
     return a->last_use != b->last_use ? a->last_use < b->last_use : a->key < b->key;
   });
+  std::string policy_state;
+  const leveldb::Status state_status =
+      db_->Get(checked_reads(), to_slice(kPolicyStateKey), &policy_state);
   std::lock_guard lock(mutex_);
-  for (const Loaded* l : order) index_->insert(l->key, l->entry);
+  // A missing or unreadable state only loses the policy's history, never an entry.
+  if (state_status.ok()) index_->load_state(policy_state);
+  for (const Loaded* l : order) index_->restore(l->key, l->entry, l->rank);
   next_use_ = max_use + 1;
   next_body_id_ = std::max(next_body_id_, max_body_id + 1);
   evict_locked();  // the budget may have shrunk since the last run
@@ -404,7 +445,11 @@ std::uint64_t Engine::allocate_body_id() {
 std::optional<EntryMeta> Engine::lookup(std::string_view key) {
   std::string value;
   const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
-  if (s.IsNotFound()) return std::nullopt;
+  if (s.IsNotFound()) {
+    std::lock_guard lock(mutex_);
+    index_->record_miss(key);
+    return std::nullopt;
+  }
   std::optional<EntryMeta> meta;
   if (s.ok()) meta = decode_entry_meta(value);
   if (!meta) {
@@ -487,10 +532,15 @@ bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryM
   if (const std::optional<EvictionEntry> previous = index_->find(key))
     delete_body(batch, key, *previous);
   batch.Put(to_slice(meta_key(key)), encoded);
-  batch.Put(to_slice(use_key(key)), fixed64(next_use_++));
+  const std::uint64_t use = next_use_++;
+  batch.Put(to_slice(use_key(key)), use_value(use, {}));
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
-  pending_uses_.erase(key);
   index_->insert(key, entry);
+  // The rank the policy gives the new entry is written with the next batch of uses.
+  pending_uses_.insert_or_assign(key, use);
+  // The new entry may be its own victim (a policy that judges it worth less than everything
+  // it holds): it was still served to the client that fetched it, and is gone like any
+  // evicted entry.
   evict_locked();
   return true;
 }
@@ -524,10 +574,11 @@ bool Engine::update_meta(std::string_view key, const EntryMeta& meta) {
   }
   leveldb::WriteBatch batch;
   batch.Put(to_slice(meta_key(key)), encoded);
-  batch.Put(to_slice(use_key(key)), fixed64(next_use_++));
+  const std::uint64_t use = next_use_++;
+  batch.Put(to_slice(use_key(key)), use_value(use, {}));
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
-  pending_uses_.erase(std::string(key));
   index_->insert(key, entry);
+  pending_uses_.insert_or_assign(std::string(key), use);
   evict_locked();
   return true;
 }
@@ -591,7 +642,8 @@ void Engine::record_use_locked(std::string_view key) {
 void Engine::flush_uses_locked() {
   if (pending_uses_.empty()) return;
   leveldb::WriteBatch batch;
-  for (const auto& [key, use] : pending_uses_) batch.Put(to_slice(use_key(key)), fixed64(use));
+  for (const auto& [key, use] : pending_uses_)
+    batch.Put(to_slice(use_key(key)), use_value(use, index_->rank(key)));
   // Recency is advisory: if this write fails the order after a restart is a little older.
   (void)db_->Write(leveldb::WriteOptions(), &batch);
   pending_uses_.clear();
@@ -632,7 +684,8 @@ std::unique_ptr<Store> open_leveldb_store(const LevelDbStoreOptions& options, st
     *error = fmt::format("cache store chunk size {} out of range", options.chunk_bytes);
     return nullptr;
   }
-  std::unique_ptr<EvictionPolicy> policy = make_eviction_policy(options.eviction_policy);
+  std::unique_ptr<EvictionPolicy> policy =
+      make_eviction_policy(options.eviction_policy, options.budget_bytes);
   if (!policy) {
     *error = fmt::format("unknown cache eviction policy \"{}\"", options.eviction_policy);
     return nullptr;

@@ -1,6 +1,7 @@
-// The LevelDB backend of Store, with a byte budget enforced by least-recently-used eviction.
+// The LevelDB backend of Store, with a byte budget enforced by an EvictionPolicy.
 #pragma once
 
+#include "cache/eviction_policy.hpp"
 #include "cache/store.hpp"
 
 #include <cstdint>
@@ -14,8 +15,8 @@ struct LevelDbStoreOptions {
   std::uint64_t budget_bytes = 1ull << 30;
   std::size_t chunk_bytes = 256 * 1024;  // body chunk size in LevelDB values
   std::size_t block_cache_bytes = 8 << 20;
-  // The eviction order, by make_eviction_policy() name. Only "lru" exists so far.
-  std::string eviction_policy = "lru";
+  // The eviction order, by make_eviction_policy() name (eviction_policy.hpp).
+  std::string eviction_policy = std::string(kDefaultEvictionPolicy);
 };
 
 // Opens (creating if missing) the store in options.directory. Returns nullptr and sets *error

@@ -48,9 +48,4 @@ std::optional<EvictionVictim> LruPolicy::pop_victim() {
   return victim;
 }
 
-std::unique_ptr<EvictionPolicy> make_eviction_policy(std::string_view name) {
-  if (name == "lru") return std::make_unique<LruPolicy>();
-  return nullptr;
-}
-
 }  // namespace cacheproxy::cache

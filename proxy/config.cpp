@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "proxy/proxy_auth.hpp"
+#include "cache/eviction_policy.hpp"
 #include "proxy/version.hpp"
 
 namespace cacheproxy {
@@ -164,7 +165,9 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "Basic credentials (default: none, no authentication)")
       ("auth_realm", po::value(&c.auth_realm), "realm named in the 407 challenge")
       ("auth_cache_ttl", po::value(&raw.auth_cache_ttl),
-       "how long a checked user:password pair is remembered (default 5min)");
+       "how long a checked user:password pair is remembered (default 5min)")
+      ("cache_replacement_policy", po::value(&c.cache_replacement_policy),
+       "disk cache eviction order: gdsf-sketch (default), gdsf-bytes, gdsf (also 'heap GDSF'), lru");
   // clang-format on
   return d;
 }
@@ -264,6 +267,9 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
     return fmt::format("destination_access: {}", *error);
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
+  if (!cache::make_eviction_policy(c.cache_replacement_policy))
+    return fmt::format("cache_replacement_policy: unknown policy '{}' (gdsf-sketch, gdsf-bytes, gdsf, lru)",
+                       c.cache_replacement_policy);
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
     return "heuristic_percent: must be between 0 and 1000";
   if (c.store_threads == 0) return "store_threads: must be at least 1";

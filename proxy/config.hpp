@@ -2,6 +2,7 @@
 // immutable Config. Flags override the file.
 #pragma once
 
+#include "cache/eviction_policy.hpp"
 #include "proxy/access_control.hpp"
 
 #include <boost/asio/ip/network_v4.hpp>
@@ -92,6 +93,9 @@ struct Config {
   std::string auth_realm = "cacheproxy";
   // How long a verified (or refused) user:password pair is remembered.
   Duration auth_cache_ttl = std::chrono::minutes(5);
+  // The disk cache's eviction order, by cache::make_eviction_policy() name (Squid's name for
+  // the setting; its "heap GDSF" is accepted). The default is chosen by docs/BENCHMARKS.md.
+  std::string cache_replacement_policy = std::string(cache::kDefaultEvictionPolicy);
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

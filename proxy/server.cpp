@@ -92,6 +92,7 @@ std::string Server::start() {
   cache::LevelDbStoreOptions options;
   options.directory = config_.cache_dir;
   options.budget_bytes = config_.cache_size;
+  options.eviction_policy = config_.cache_replacement_policy;
   store_ = cache::open_leveldb_store(options, &error);
   if (!store_) return fmt::format("cannot open the cache in '{}': {}", config_.cache_dir, error);
   memory_ = std::make_unique<cache::MemoryTier>(config_.memory_cache_size);

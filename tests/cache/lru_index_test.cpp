@@ -18,7 +18,11 @@ TEST_CASE("policies are made by name", "[lru_index]") {
   REQUIRE(lru);
   REQUIRE(lru->name() == "lru");
   REQUIRE_FALSE(make_eviction_policy("LRU"));
-  REQUIRE_FALSE(make_eviction_policy("gdsf"));
+  REQUIRE(make_eviction_policy("gdsf")->name() == "gdsf");
+  REQUIRE(make_eviction_policy("heap GDSF")->name() == "gdsf");
+  REQUIRE(make_eviction_policy("gdsf-sketch", 1 << 20)->name() == "gdsf-sketch");
+  REQUIRE(make_eviction_policy(kDefaultEvictionPolicy));
+  REQUIRE_FALSE(make_eviction_policy("s3-fifo"));
   REQUIRE_FALSE(make_eviction_policy(""));
 }
 

@@ -23,6 +23,7 @@ namespace {
 struct StoreParams {
   std::uint64_t budget_bytes = 64 << 20;
   std::size_t chunk_bytes = 4096;
+  std::string eviction_policy = std::string(kDefaultEvictionPolicy);
 };
 
 // A fresh directory, removed with everything in it at the end of the test.
@@ -55,6 +56,7 @@ class LevelDbBackend {
     options.budget_bytes = params.budget_bytes;
     options.chunk_bytes = params.chunk_bytes;
     options.block_cache_bytes = 1 << 20;
+    options.eviction_policy = params.eviction_policy;
     std::string error;
     std::unique_ptr<Store> store = open_leveldb_store(options, &error);
     INFO(error);
@@ -267,7 +269,7 @@ TEMPLATE_LIST_TEST_CASE("an object larger than the budget is refused", "[store]"
 TEMPLATE_LIST_TEST_CASE("a restart keeps entries, usage and recency", "[store]", StoreBackends) {
   if constexpr (TestType::kPersistent) {
     TestType backend;
-    const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+    const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096, .eviction_policy = "lru"};
     std::unique_ptr<Store> store = backend.open(params);
     for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
     REQUIRE(store->lookup("a"));
@@ -287,6 +289,34 @@ TEMPLATE_LIST_TEST_CASE("a restart keeps entries, usage and recency", "[store]",
       REQUIRE(read_all(*store, key, *meta) == pattern(10'000, key[0] == 'e' ? 2 : 1));
     }
     REQUIRE(store->counters().corrupt_erased == 0);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("a restart keeps GDSF frequencies and the sketch of past requests",
+                        "[store]", StoreBackends) {
+  if constexpr (TestType::kPersistent) {
+    TestType backend;
+    const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+    REQUIRE(params.eviction_policy == "gdsf-sketch");
+    std::unique_ptr<Store> store = backend.open(params);
+    for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+    for (int i = 0; i < 3; ++i) {
+      for (const char* key : {"a", "b", "d"}) REQUIRE(store->lookup(key));
+      REQUIRE_FALSE(store->lookup("e"));  // misses the sketch remembers
+    }
+    store.reset();
+
+    store = backend.open(params);
+    // e comes back with the three requests it missed: c, used once, is the one to go. With
+    // the frequencies or the sketch lost, e (a larger body id, one byte more of meta) would
+    // rank below c and evict itself.
+    REQUIRE(put(*store, "e", pattern(10'000, 2)));
+    REQUIRE(store->usage().entries == 4);
+    REQUIRE_FALSE(store->lookup("c"));
+    for (const char* key : {"a", "b", "d", "e"}) {
+      INFO(key);
+      REQUIRE(store->lookup(key));
+    }
   }
 }
 
@@ -388,6 +418,12 @@ class RawDb {
   void put(const std::string& key, const std::string& value) {
     REQUIRE(db_->Put(leveldb::WriteOptions(), key, value).ok());
   }
+  std::string get(const std::string& key) {
+    std::string value;
+    REQUIRE(db_->Get(leveldb::ReadOptions(), key, &value).ok());
+    return value;
+  }
+  void erase(const std::string& key) { REQUIRE(db_->Delete(leveldb::WriteOptions(), key).ok()); }
 
  private:
   std::unique_ptr<leveldb::DB> db_;
@@ -475,6 +511,37 @@ TEST_CASE("the chunk size is fixed when the store is created", "[store][leveldb]
   store.reset();
   store = backend.open({.chunk_bytes = 10'000});
   REQUIRE(read_all(*store, "k", *store->lookup("k")) == pattern(30'000, 1));
+}
+
+TEST_CASE("a store opens without its policy state and with old use records", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+  std::unique_ptr<Store> store = backend.open(params);
+  for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+  for (int i = 0; i < 3; ++i)
+    for (const char* key : {"a", "b", "d"}) REQUIRE(store->lookup(key));
+  store.reset();
+  {
+    RawDb raw(backend.directory());
+    REQUIRE(raw.keys(kPolicyStateKey).size() == 1);
+    REQUIRE(raw.get(use_key("a")).size() == kUseValueBytes);
+    // What a crash leaves (no state record) and what the previous version wrote (an 8-byte
+    // use record without a rank).
+    raw.erase(std::string(kPolicyStateKey));
+    raw.put(use_key("c"), fixed64(1));
+  }
+  store = backend.open(params);
+  REQUIRE(store->usage().entries == 4);
+  // Without the saved L, the store takes the lowest restored priority: the new entry ranks
+  // above c (no rank: as new) instead of below everything restored, so c goes, not e.
+  REQUIRE(put(*store, "e", pattern(10'000, 2)));
+  REQUIRE_FALSE(store->lookup("c"));
+  for (const char* key : {"a", "b", "d", "e"}) {
+    INFO(key);
+    REQUIRE(store->lookup(key));
+  }
+  REQUIRE(store->counters().corrupt_erased == 0);
 }
 
 TEST_CASE("open refuses bad options", "[store][leveldb]") {
