@@ -65,6 +65,10 @@ class Store {
 
   virtual StoreUsage usage() const = 0;
   virtual StoreCounters counters() const = 0;
+
+  // Changes the byte budget (a config reload); a smaller one evicts at once. Backends without
+  // a budget ignore it.
+  virtual void set_budget(std::uint64_t /*bytes*/) {}
 };
 
 }  // namespace cacheproxy::cache

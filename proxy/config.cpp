@@ -84,6 +84,7 @@ struct RawOptions {
   std::vector<std::string> client_access, destination_access;
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
+  std::vector<std::string> admin_access;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -156,7 +157,11 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "IPv4 networks the PAC file sends direct, repeatable or comma-separated, none for none "
        "(default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8)")
       ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
-       "the PAC file falls back to DIRECT when the proxy is down (default true)");
+       "the PAC file falls back to DIRECT when the proxy is down (default true)")
+      ("admin_access", po::value(&raw.admin_access),
+       "a rule 'allow|deny RANGE...' on who may see the proxy's own pages (/, /stats, "
+       "/metrics); repeat, first match wins, then deny (default: loopback only). /proxy.pac "
+       "and /wpad.dat stay open to every client client_access allows");
   // clang-format on
   return d;
 }
@@ -253,6 +258,10 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
       raw.destination_access.empty() ? default_destination_rules() : raw.destination_access;
   if (auto error = AccessRules::parse(destination_lines, &c.destination_access))
     return fmt::format("destination_access: {}", *error);
+  const std::vector<std::string>& admin_lines =
+      raw.admin_access.empty() ? default_admin_rules() : raw.admin_access;
+  if (auto error = AccessRules::parse(admin_lines, &c.admin_access))
+    return fmt::format("admin_access: {}", *error);
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
@@ -354,7 +363,52 @@ std::vector<std::string> normalize_flags(int argc, const char* const* argv) {
   return args;
 }
 
+// The line of `file` that sets `name` (the last one: for repeatable settings as good as any),
+// or of the line whose text is `text`; 0 if none. Lets an error point into the file.
+int locate_line(const std::string& path, std::string_view name, std::string_view text = {}) {
+  std::ifstream file(path);
+  std::string line;
+  int number = 0;
+  int found = 0;
+  while (std::getline(file, line)) {
+    ++number;
+    std::string_view view = line;
+    while (!view.empty() && std::isspace(static_cast<unsigned char>(view.front())))
+      view.remove_prefix(1);
+    while (!view.empty() && std::isspace(static_cast<unsigned char>(view.back())))
+      view.remove_suffix(1);
+    if (!text.empty() && view == text) return number;
+    if (name.empty() || !view.starts_with(name)) continue;
+    std::string_view rest = view.substr(name.size());
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    if (rest.starts_with('=')) found = number;
+  }
+  return found;
+}
+
+// "FILE:LINE: " when the setting an error names comes from the config file, else "".
+std::string file_position(const std::string& path, std::string_view name,
+                          std::string_view text = {}) {
+  if (path.empty()) return {};
+  int line = locate_line(path, name, text);
+  return line > 0 ? fmt::format("{}:{}: ", path, line) : std::string();
+}
+
 }  // namespace
+
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded) {
+  std::vector<std::string> names;
+  auto same_listen = [](const ListenAddress& a, const ListenAddress& b) {
+    return a.host == b.host && a.port == b.port;
+  };
+  if (!std::equal(running.listen.begin(), running.listen.end(), loaded.listen.begin(),
+                  loaded.listen.end(), same_listen))
+    names.push_back("listen");
+  if (running.cache_dir != loaded.cache_dir) names.push_back("cache_dir");
+  if (running.threads != loaded.threads) names.push_back("threads");
+  if (running.store_threads != loaded.store_threads) names.push_back("store_threads");
+  return names;
+}
 
 ConfigResult parse_config(int argc, const char* const* argv) {
   ConfigResult result;
@@ -371,6 +425,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   all.add(generic).add(settings);
 
   po::variables_map vm;
+  std::string file_path;  // config_path is only set by notify(), after the file is read
   try {
     po::store(po::command_line_parser(normalize_flags(argc, argv)).options(all).run(), vm);
     if (vm.count("help")) {
@@ -385,6 +440,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
     }
     if (vm.count("config")) {
       std::string path = vm["config"].as<std::string>();
+      file_path = path;
       std::ifstream file(path);
       if (!file) {
         result.exit_code = 1;
@@ -395,14 +451,29 @@ ConfigResult parse_config(int argc, const char* const* argv) {
       po::store(po::parse_config_file(file, settings), vm);
     }
     po::notify(vm);
+  } catch (const po::invalid_config_file_syntax& e) {
+    result.exit_code = 1;
+    result.message = fmt::format("config error: {}{}", file_position(file_path, "", e.tokens()),
+                                 e.what());
+    return result;
+  } catch (const po::error_with_option_name& e) {
+    std::string name = e.get_option_name();
+    name.erase(0, name.find_first_not_of('-'));
+    result.exit_code = 1;
+    result.message =
+        fmt::format("config error: {}{}", file_position(file_path, name), e.what());
+    return result;
   } catch (const po::error& e) {
     result.exit_code = 1;
     result.message = fmt::format("config error: {}", e.what());
     return result;
   }
   if (std::string error = apply_raw(raw, config); !error.empty()) {
+    // Errors start with the setting's name: "cache_size: invalid size 'lots'".
+    std::string_view name = std::string_view(error).substr(0, error.find(':'));
     result.exit_code = 1;
-    result.message = fmt::format("config error: {}", error);
+    result.message =
+        fmt::format("config error: {}{}", file_position(file_path, name), error);
     return result;
   }
   result.check_only = vm.count("check-config") > 0;

@@ -85,6 +85,11 @@ struct Config {
       boost::asio::ip::make_network_v4("127.0.0.0/8")};
   // Ends the proxy list with DIRECT, so browsers go direct while the proxy is down.
   bool pac_fallback_direct = true;
+
+  // Who may see the proxy's own pages (/, /stats, /metrics); /proxy.pac and /wpad.dat are open
+  // to every client client_access allows, since browsers fetch them. Same syntax as
+  // client_access. Default: the proxy host only.
+  AccessRules admin_access = default_admin_access();
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).
@@ -95,8 +100,13 @@ struct ConfigResult {
   bool check_only = false;
 };
 
-// Parses argv (--config FILE, overriding flags, --check-config, --help, --version).
+// Parses argv (--config FILE, overriding flags, --check-config, --help, --version). An error
+// in the file names its path and line: "config error: FILE:LINE: cache_size: invalid size".
 ConfigResult parse_config(int argc, const char* const* argv);
+
+// The settings that only take effect at start (listen, cache_dir, threads...) and differ
+// between `running` and `loaded`: what a reload must report as needing a restart.
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded);
 
 // "64MiB", "1GiB", "512KB", "1048576" -> bytes. nullopt if malformed.
 std::optional<std::uint64_t> parse_size(const std::string& text);
