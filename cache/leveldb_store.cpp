@@ -148,7 +148,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void evict_locked();
 
   std::atomic<std::uint64_t> budget_bytes_;  // written under mutex_, read by inserts without it
-  std::size_t chunk_bytes_ = 0;  // set by open(), then constant
+  std::size_t chunk_bytes_ = 0;              // set by open(), then constant
 
   // The block cache must outlive the database that uses it: declared first, destroyed last.
   std::unique_ptr<leveldb::Cache> block_cache_;

@@ -3,18 +3,18 @@
 // All methods are safe to call from several threads at once.
 #pragma once
 
-#include "cache/entry.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "cache/entry.hpp"
+
 namespace cacheproxy::cache {
 
 struct StoreUsage {
-  std::uint64_t bytes = 0;    // what the byte budget counts: body + encoded metadata
+  std::uint64_t bytes = 0;  // what the byte budget counts: body + encoded metadata
   std::uint64_t entries = 0;
 };
 

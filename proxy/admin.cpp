@@ -35,9 +35,9 @@ json::object window_json(const TrafficWindow& w) {
 
 json::array sample_json(const TrafficSample& t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time.time_since_epoch());
-  return json::array{ms.count(),        t.requests,       t.memory_hits,
-                     t.disk_hits,       t.refresh_unmodified, t.misses,
-                     t.errors,          t.bytes_from_cache,   t.bytes_from_origin};
+  return json::array{ms.count(),  t.requests,           t.memory_hits,
+                     t.disk_hits, t.refresh_unmodified, t.misses,
+                     t.errors,    t.bytes_from_cache,   t.bytes_from_origin};
 }
 
 json::array hosts_json(const std::vector<TopHosts::Row>& rows) {
@@ -90,6 +90,9 @@ SimpleResponse admin_denied(std::string_view client, const AccessDecision& admin
 
 std::string stats_json(const Services& services) {
   StatsSnapshot s = services.stats.snapshot();
+  // The budgets in force now, not the session's snapshot: the live page polls over one
+  // keep-alive connection that may predate a reload.
+  std::shared_ptr<const Config> live = services.shared.live_config.get();
   cache::StoreUsage usage = services.store.usage();
   cache::StoreCounters store = services.store.counters();
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
@@ -126,10 +129,10 @@ std::string stats_json(const Services& services) {
        json::object{
            {"disk_bytes", usage.bytes},
            {"disk_entries", usage.entries},
-           {"disk_budget_bytes", services.config.cache_size},
+           {"disk_budget_bytes", live->cache_size},
            {"memory_bytes", services.memory.bytes()},
            {"memory_entries", services.memory.entries()},
-           {"memory_budget_bytes", services.config.memory_cache_size},
+           {"memory_budget_bytes", live->memory_cache_size},
            {"corrupt_erased", store.corrupt_erased},
            {"evictions", store.evictions},
            {"evicted_bytes", store.evicted_bytes},

@@ -85,6 +85,8 @@ struct RawOptions {
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
   std::vector<std::string> admin_access;
+  std::vector<std::string> pac_proxy_hosts;
+  std::vector<std::string> pac_direct_hosts;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -161,7 +163,13 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
       ("admin_access", po::value(&raw.admin_access),
        "a rule 'allow|deny RANGE...' on who may see the proxy's own pages (/, /stats, "
        "/metrics); repeat, first match wins, then deny (default: loopback only). /proxy.pac "
-       "and /wpad.dat stay open to every client client_access allows");
+       "and /wpad.dat stay open to every client client_access allows")
+      ("pac_proxy_hosts", po::value(&raw.pac_proxy_hosts),
+       "hosts the PAC file sends through the proxy before any DIRECT rule, repeatable or "
+       "comma-separated (default none)")
+      ("pac_direct_hosts", po::value(&raw.pac_direct_hosts),
+       "host patterns (* and ?) the PAC file sends DIRECT, like no_proxy, e.g. *.lan; "
+       "repeatable or comma-separated (default none)");
   // clang-format on
   return d;
 }
@@ -191,8 +199,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            SizeOption{"max_request_header_size", raw.max_request_header_size, request_header},
            SizeOption{"max_response_header_size", raw.max_response_header_size, response_header},
            SizeOption{"max_request_line_size", raw.max_request_line_size, request_line},
-           SizeOption{"max_request_body_size", raw.max_request_body_size,
-                      c.max_request_body_size},
+           SizeOption{"max_request_body_size", raw.max_request_body_size, c.max_request_body_size},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_size(o.text);
@@ -262,6 +269,33 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
       raw.admin_access.empty() ? default_admin_rules() : raw.admin_access;
   if (auto error = AccessRules::parse(admin_lines, &c.admin_access))
     return fmt::format("admin_access: {}", *error);
+  struct HostList {
+    const char* name;
+    const std::vector<std::string>& items;
+    std::vector<std::string>& target;
+    std::string_view extra_chars;  // allowed besides letters, digits, '-' and '.'
+  };
+  for (const HostList& list :
+       {HostList{"pac_proxy_hosts", raw.pac_proxy_hosts, c.pac_proxy_hosts, ":[]"},
+        HostList{"pac_direct_hosts", raw.pac_direct_hosts, c.pac_direct_hosts, "*?:[]"}}) {
+    for (const auto& item : list.items) {
+      std::string_view rest = item;
+      while (!rest.empty()) {
+        std::string_view token = rest.substr(0, rest.find(','));
+        rest.remove_prefix(std::min(rest.size(), token.size() + 1));
+        while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+        if (token.empty()) continue;
+        // Goes into the script as a string literal: host characters only.
+        bool ok = std::all_of(token.begin(), token.end(), [&](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' ||
+                 list.extra_chars.find(ch) != std::string_view::npos;
+        });
+        if (!ok) return fmt::format("{}: '{}' is not a host name or address", list.name, token);
+        list.target.push_back(lower(token));
+      }
+    }
+  }
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
@@ -453,15 +487,14 @@ ConfigResult parse_config(int argc, const char* const* argv) {
     po::notify(vm);
   } catch (const po::invalid_config_file_syntax& e) {
     result.exit_code = 1;
-    result.message = fmt::format("config error: {}{}", file_position(file_path, "", e.tokens()),
-                                 e.what());
+    result.message =
+        fmt::format("config error: {}{}", file_position(file_path, "", e.tokens()), e.what());
     return result;
   } catch (const po::error_with_option_name& e) {
     std::string name = e.get_option_name();
     name.erase(0, name.find_first_not_of('-'));
     result.exit_code = 1;
-    result.message =
-        fmt::format("config error: {}{}", file_position(file_path, name), e.what());
+    result.message = fmt::format("config error: {}{}", file_position(file_path, name), e.what());
     return result;
   } catch (const po::error& e) {
     result.exit_code = 1;
@@ -472,8 +505,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
     // Errors start with the setting's name: "cache_size: invalid size 'lots'".
     std::string_view name = std::string_view(error).substr(0, error.find(':'));
     result.exit_code = 1;
-    result.message =
-        fmt::format("config error: {}{}", file_position(file_path, name), error);
+    result.message = fmt::format("config error: {}{}", file_position(file_path, name), error);
     return result;
   }
   result.check_only = vm.count("check-config") > 0;

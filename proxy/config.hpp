@@ -2,14 +2,14 @@
 // immutable Config. Flags override the file.
 #pragma once
 
-#include "proxy/access_control.hpp"
-
 #include <boost/asio/ip/network_v4.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "proxy/access_control.hpp"
 
 namespace cacheproxy {
 
@@ -90,6 +90,14 @@ struct Config {
   // to every client client_access allows, since browsers fetch them. Same syntax as
   // client_access. Default: the proxy host only.
   AccessRules admin_access = default_admin_access();
+
+  // Hosts (names or IP literals, as URLs spell them) the PAC file sends through the proxy
+  // before any DIRECT rule: a LAN server that should be cached, or the loopback origin of a
+  // browser test. Empty by default.
+  std::vector<std::string> pac_proxy_hosts;
+  // Host patterns (shExpMatch: * and ?) the PAC file sends DIRECT, like no_proxy: intranet
+  // domains ("*.lan"). Checked after pac_proxy_hosts. Empty by default.
+  std::vector<std::string> pac_direct_hosts;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

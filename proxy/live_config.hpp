@@ -12,7 +12,8 @@ namespace cacheproxy {
 
 class LiveConfig {
  public:
-  explicit LiveConfig(Config config) : current_(std::make_shared<const Config>(std::move(config))) {}
+  explicit LiveConfig(Config config)
+      : current_(std::make_shared<const Config>(std::move(config))) {}
 
   std::shared_ptr<const Config> get() const {
     std::lock_guard lock(mutex_);

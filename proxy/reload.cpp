@@ -13,8 +13,7 @@ bool reload_config(Server& server, int argc, const char* const* argv) {
   ConfigResult parsed = parse_config(argc, argv);
   bool installed = false;
   if (!parsed.config) {
-    log_line(fmt::format("SIGHUP: config rejected, the running config stays: {}",
-                         parsed.message));
+    log_line(fmt::format("SIGHUP: config rejected, the running config stays: {}", parsed.message));
   } else {
     for (const std::string& note : server.reload(std::move(*parsed.config)))
       log_line(fmt::format("SIGHUP: {}", note));

@@ -146,13 +146,18 @@ std::string Server::start() {
     }
     ports_.push_back(endpoint.port());
   }
+  // Port 0 became a real port: the config in force says which, so the PAC file names it and a
+  // reload compares against it.
+  for (std::size_t i = 0; i < ports_.size(); ++i) config_.listen[i].port = ports_[i];
+  shared_->live_config.set(std::make_shared<const Config>(config_));
+  services_ = std::make_unique<Services>(shared_->live_config.get(), *store_, *memory_,
+                                         *store_pool_, *access_log_, stats_, *shared_);
   for (auto& thread : threads_) {
     for (auto& acceptor : thread->acceptors) {
       asio::co_spawn(thread->ioc, accept_loop(acceptor, *services_, thread->origins),
                      asio::detached);
     }
-    asio::co_spawn(thread->ioc, sweep_loop(thread->origins, shared_->live_config),
-                   asio::detached);
+    asio::co_spawn(thread->ioc, sweep_loop(thread->origins, shared_->live_config), asio::detached);
   }
   asio::co_spawn(threads_.front()->ioc, sample_loop(stats_, shared_->history), asio::detached);
   for (auto& thread : threads_) {

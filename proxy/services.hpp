@@ -69,8 +69,7 @@ struct Services {
 
   // The same services with the config in force now: what a new session works with.
   Services current() const {
-    return Services(shared.live_config.get(), store, memory, store_pool, access_log, stats,
-                    shared);
+    return Services(shared.live_config.get(), store, memory, store_pool, access_log, stats, shared);
   }
 
   std::shared_ptr<const Config> snapshot;  // keeps `config` alive

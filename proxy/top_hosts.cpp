@@ -92,8 +92,7 @@ std::string host_of_target(std::string_view target) {
   } else if (target.find('/') != std::string_view::npos) {
     return {};  // origin-form or something else: not a request for another host
   }
-  if (auto at = authority.rfind('@'); at != std::string_view::npos)
-    authority.remove_prefix(at + 1);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
   std::string_view host = authority;
   if (authority.starts_with('[')) {
     host = authority.substr(0, authority.find(']') + 1);  // IPv6 literal keeps its brackets

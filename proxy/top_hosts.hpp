@@ -36,7 +36,7 @@ class SpaceSaving {
 
 class TopHosts {
  public:
-  static constexpr std::size_t kTracked = 64;  // counters per ranking
+  static constexpr std::size_t kTracked = 64;         // counters per ranking
   static constexpr std::size_t kMaxHostLength = 255;  // RFC 1035 §2.3.4: a name's length
 
   struct Row {

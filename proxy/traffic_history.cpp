@@ -8,7 +8,8 @@ double ratio(std::uint64_t part, std::uint64_t whole) {
 }
 }  // namespace
 
-TrafficSample TrafficSample::of(const StatsSnapshot& s, std::chrono::system_clock::time_point time) {
+TrafficSample TrafficSample::of(const StatsSnapshot& s,
+                                std::chrono::system_clock::time_point time) {
   TrafficSample t;
   t.time = time;
   t.requests = s.requests;

@@ -9,6 +9,7 @@ packages=(
   libleveldb-dev libsnappy-dev libfmt-dev catch2
   goaccess curl openssl python3
   python3-prometheus-client nodejs systemd logrotate
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do
