@@ -14,6 +14,7 @@
 #include <leveldb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <limits>
 #include <mutex>
@@ -151,7 +152,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void discard_insert(std::string_view key, std::uint64_t body_id, std::uint32_t written_chunks);
 
   std::size_t chunk_bytes() const { return chunk_bytes_; }
-  std::uint64_t budget_bytes() const { return budget_bytes_; }
+  std::uint64_t budget_bytes() const { return budget_bytes_.load(std::memory_order_relaxed); }
+  void set_budget(std::uint64_t bytes);
 
  private:
   bool load_format(const LevelDbStoreOptions& options, std::string* error);
@@ -174,8 +176,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // Evicts least valuable entries until usage is within the budget.
   void evict_locked();
 
-  const std::uint64_t budget_bytes_;
-  std::size_t chunk_bytes_ = 0;  // set by open(), then constant
+  std::atomic<std::uint64_t> budget_bytes_;  // written under mutex_, read by inserts without it
+  std::size_t chunk_bytes_ = 0;              // set by open(), then constant
 
   // The block cache must outlive the database that uses it: declared first, destroyed last.
   std::unique_ptr<leveldb::Cache> block_cache_;
@@ -276,6 +278,7 @@ class LevelDbStore final : public Store {
   void erase(std::string_view key) override { engine_->erase(key); }
   StoreUsage usage() const override { return engine_->usage(); }
   StoreCounters counters() const override { return engine_->counters(); }
+  void set_budget(std::uint64_t bytes) override { engine_->set_budget(bytes); }
 
  private:
   std::shared_ptr<Engine> engine_;
@@ -647,6 +650,12 @@ void Engine::flush_uses_locked() {
   // Recency is advisory: if this write fails the order after a restart is a little older.
   (void)db_->Write(leveldb::WriteOptions(), &batch);
   pending_uses_.clear();
+}
+
+void Engine::set_budget(std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  budget_bytes_ = bytes;
+  evict_locked();
 }
 
 void Engine::evict_locked() {

@@ -82,6 +82,12 @@ void MemoryTier::erase_locked(Map::iterator it) {
   lru_.erase(slot);
 }
 
+void MemoryTier::set_capacity(std::uint64_t capacity_bytes) {
+  std::lock_guard lock(mutex_);
+  capacity_bytes_ = capacity_bytes;
+  while (!lru_.empty() && bytes_ > capacity_bytes) erase_locked(map_.find(lru_.back().key));
+}
+
 void MemoryTier::insert_locked(std::string key, CachedObjectPtr object, std::uint64_t charge) {
   while (!lru_.empty() && bytes_ + charge > capacity_bytes_) {
     erase_locked(map_.find(lru_.back().key));

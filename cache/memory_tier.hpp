@@ -2,6 +2,7 @@
 // so hot hits never touch LevelDB. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <mutex>
@@ -29,10 +30,12 @@ class MemoryTier {
 
   std::uint64_t bytes() const;
   std::uint64_t entries() const;
-  std::uint64_t capacity_bytes() const { return capacity_bytes_; }
+  std::uint64_t capacity_bytes() const { return capacity_bytes_.load(std::memory_order_relaxed); }
   // The largest body worth gathering for put(), a quarter of the capacity: bigger objects
   // would be refused.
-  std::uint64_t max_object_bytes() const { return capacity_bytes_ / 4; }
+  std::uint64_t max_object_bytes() const { return capacity_bytes() / 4; }
+  // Changes the capacity (a config reload); a smaller one evicts at once.
+  void set_capacity(std::uint64_t capacity_bytes);
 
   // What an object held under key counts against the capacity: body, header fields and key,
   // plus a fixed allowance for the bookkeeping (list node, map slot, shared_ptr control block).
@@ -55,7 +58,7 @@ class MemoryTier {
   // Inserts at the front and evicts from the back until within capacity.
   void insert_locked(std::string key, CachedObjectPtr object, std::uint64_t charge);
 
-  const std::uint64_t capacity_bytes_;
+  std::atomic<std::uint64_t> capacity_bytes_;  // written under mutex_
   mutable std::mutex mutex_;
   List lru_;                 // guarded by mutex_; most recently used at the front
   Map map_;                  // guarded by mutex_

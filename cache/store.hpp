@@ -3,18 +3,18 @@
 // All methods are safe to call from several threads at once.
 #pragma once
 
-#include "cache/entry.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "cache/entry.hpp"
+
 namespace cacheproxy::cache {
 
 struct StoreUsage {
-  std::uint64_t bytes = 0;    // what the byte budget counts: body + encoded metadata
+  std::uint64_t bytes = 0;  // what the byte budget counts: body + encoded metadata
   std::uint64_t entries = 0;
 };
 
@@ -65,6 +65,10 @@ class Store {
 
   virtual StoreUsage usage() const = 0;
   virtual StoreCounters counters() const = 0;
+
+  // Changes the byte budget (a config reload); a smaller one evicts at once. Backends without
+  // a budget ignore it.
+  virtual void set_budget(std::uint64_t /*bytes*/) {}
 };
 
 }  // namespace cacheproxy::cache

@@ -106,6 +106,8 @@ std::vector<std::string> default_destination_rules() {
   return {"deny 127.0.0.0/8 ::1 0.0.0.0/8", "deny 169.254.0.0/16 fe80::/10", "allow all"};
 }
 
+std::vector<std::string> default_admin_rules() { return {"allow 127.0.0.0/8 ::1", "deny all"}; }
+
 namespace {
 AccessRules parse_builtin(const std::vector<std::string>& lines) {
   AccessRules rules;
@@ -117,5 +119,6 @@ AccessRules parse_builtin(const std::vector<std::string>& lines) {
 
 AccessRules default_client_access() { return parse_builtin(default_client_rules()); }
 AccessRules default_destination_access() { return parse_builtin(default_destination_rules()); }
+AccessRules default_admin_access() { return parse_builtin(default_admin_rules()); }
 
 }  // namespace cacheproxy

@@ -62,8 +62,11 @@ std::vector<std::string> default_client_rules();
 // Destinations a LAN client may not reach through the proxy: the gateway's own loopback
 // services and link-local (cloud metadata) addresses. Then allow.
 std::vector<std::string> default_destination_rules();
+// Who may see the proxy's own pages (live statistics, /stats, /metrics): the proxy host only.
+std::vector<std::string> default_admin_rules();
 // The same, parsed.
 AccessRules default_client_access();
 AccessRules default_destination_access();
+AccessRules default_admin_access();
 
 }  // namespace cacheproxy

@@ -50,28 +50,45 @@ std::string format_access_line(const AccessRecord& r) {
   return fmt::to_string(out);
 }
 
-AccessLog::AccessLog(const std::string& path, std::string* error) {
-  if (path.empty() || path == "none") return;
+std::string AccessLog::open_file(const std::string& path, std::FILE** file, bool* owned) {
+  *file = nullptr;
+  *owned = false;
+  if (path.empty() || path == "none") return {};
   if (path == "-") {
-    file_ = stdout;
-    return;
+    *file = stdout;
+    return {};
   }
-  file_ = std::fopen(path.c_str(), "a");
-  if (file_ == nullptr) {
-    if (error) *error = fmt::format("cannot open access log '{}': {}", path, std::strerror(errno));
-    return;
-  }
-  owned_ = true;
+  *file = std::fopen(path.c_str(), "a");
+  if (*file == nullptr)
+    return fmt::format("cannot open access log '{}': {}", path, std::strerror(errno));
+  *owned = true;
+  return {};
+}
+
+AccessLog::AccessLog(const std::string& path, std::string* error) {
+  std::string message = open_file(path, &file_, &owned_);
+  if (error) *error = message;
 }
 
 AccessLog::~AccessLog() {
   if (owned_) std::fclose(file_);
 }
 
+std::string AccessLog::reopen(const std::string& path) {
+  std::FILE* file = nullptr;
+  bool owned = false;
+  if (std::string error = open_file(path, &file, &owned); !error.empty()) return error;
+  std::lock_guard lock(mutex_);
+  if (owned_) std::fclose(file_);
+  file_ = file;
+  owned_ = owned;
+  return {};
+}
+
 void AccessLog::write(const AccessRecord& r) {
-  if (file_ == nullptr) return;
   std::string line = format_access_line(r);
   std::lock_guard lock(mutex_);
+  if (file_ == nullptr) return;
   std::fwrite(line.data(), 1, line.size(), file_);
   // Whole lines reach the file at once, so a tail -f or an analyzer never sees half a line.
   std::fflush(file_);

@@ -43,9 +43,17 @@ class AccessLog {
 
   void write(const AccessRecord& r);
 
+  // Closes the file and opens `path` (the same one after logrotate renamed it, on SIGUSR1, or a
+  // new one on reload). Returns an error message, empty on success; on failure the old file
+  // stays open, so no line is lost.
+  std::string reopen(const std::string& path);
+
  private:
+  // Opens path as the constructor describes: *file is nullptr for "none", stdout for "-".
+  static std::string open_file(const std::string& path, std::FILE** file, bool* owned);
+
   std::mutex mutex_;
-  std::FILE* file_ = nullptr;
+  std::FILE* file_ = nullptr;  // guarded by mutex_
   bool owned_ = false;
 };
 

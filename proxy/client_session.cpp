@@ -57,6 +57,7 @@ class ClientSession {
     if (!ec) {
       client_address_ = endpoint.address().to_string();
       client_access_ = services.config.client_access.decide(endpoint.address());
+      admin_access_ = services.config.admin_access.decide(endpoint.address());
       check_destination_ = services.config.destination_access_for_loopback_clients ||
                            !is_loopback(endpoint.address());
     }
@@ -222,6 +223,9 @@ class ClientSession {
                                             config.max_request_body_size)),
                      ResultCode::none, true};
     }
+    if (target.kind == TargetKind::local && !local_page_allowed(target.path, admin_access_)) {
+      return Refusal{admin_denied(client_address_, admin_access_), ResultCode::tcp_denied, false};
+    }
     bool forwarded = target.kind == TargetKind::forward || target.kind == TargetKind::connect;
     if (forwarded && via_names_self(req.base(), config.visible_hostname)) {
       return Refusal{make_error(http::status::loop_detected,
@@ -316,6 +320,7 @@ class ClientSession {
     r.mime = ex.mime;
     services_.stats.observe_request(ex.code, r.method, std::chrono::steady_clock::now() - started);
     services_.access_log.write(r);
+    services_.shared.top_hosts.record(host_of_target(url_), ex.code, ex.bytes);
   }
 
   beast::tcp_stream stream_;
@@ -324,6 +329,7 @@ class ClientSession {
   OriginPool& origins_;
   std::string client_address_;
   AccessDecision client_access_{false, "no client address"};
+  AccessDecision admin_access_{false, "no client address"};
   bool check_destination_ = true;
   std::string url_;
   std::string user_;  // authenticated user of the current request, for the access log
@@ -336,7 +342,9 @@ asio::awaitable<void> run_client_session(asio::ip::tcp::socket socket, Services&
                                          [[maybe_unused]] ConnectionLimiter::Ticket ticket) {
   services.stats.connection_opened();
   {
-    ClientSession session(std::move(socket), services, origins);
+    // The config in force now serves this connection to its end, whatever reloads happen.
+    Services current = services.current();
+    ClientSession session(std::move(socket), current, origins);
     co_await session.run();
   }
   services.stats.connection_closed();
@@ -344,7 +352,8 @@ asio::awaitable<void> run_client_session(asio::ip::tcp::socket socket, Services&
 
 asio::awaitable<void> refuse_client_connection(asio::ip::tcp::socket socket, Services& services,
                                                ConnectionLimiter::Refusal refusal) {
-  const Config& config = services.config;
+  std::shared_ptr<const Config> snapshot = services.shared.live_config.get();
+  const Config& config = *snapshot;
   std::string reason =
       refusal == ConnectionLimiter::Refusal::per_client
           ? fmt::format("too many connections from your address (max_connections_per_client {})",

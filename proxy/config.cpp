@@ -87,6 +87,9 @@ struct RawOptions {
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
   std::string auth_cache_ttl;
+  std::vector<std::string> admin_access;
+  std::vector<std::string> pac_proxy_hosts;
+  std::vector<std::string> pac_direct_hosts;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -167,7 +170,17 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
       ("auth_cache_ttl", po::value(&raw.auth_cache_ttl),
        "how long a checked user:password pair is remembered (default 5min)")
       ("cache_replacement_policy", po::value(&c.cache_replacement_policy),
-       "disk cache eviction order: gdsf-sketch (default), gdsf-bytes, gdsf (also 'heap GDSF'), lru");
+       "disk cache eviction order: gdsf-sketch (default), gdsf-bytes, gdsf (also 'heap GDSF'), lru")
+      ("admin_access", po::value(&raw.admin_access),
+       "a rule 'allow|deny RANGE...' on who may see the proxy's own pages (/, /stats, "
+       "/metrics); repeat, first match wins, then deny (default: loopback only). /proxy.pac "
+       "and /wpad.dat stay open to every client client_access allows")
+      ("pac_proxy_hosts", po::value(&raw.pac_proxy_hosts),
+       "hosts the PAC file sends through the proxy before any DIRECT rule, repeatable or "
+       "comma-separated (default none)")
+      ("pac_direct_hosts", po::value(&raw.pac_direct_hosts),
+       "host patterns (* and ?) the PAC file sends DIRECT, like no_proxy, e.g. *.lan; "
+       "repeatable or comma-separated (default none)");
   // clang-format on
   return d;
 }
@@ -197,8 +210,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            SizeOption{"max_request_header_size", raw.max_request_header_size, request_header},
            SizeOption{"max_response_header_size", raw.max_response_header_size, response_header},
            SizeOption{"max_request_line_size", raw.max_request_line_size, request_line},
-           SizeOption{"max_request_body_size", raw.max_request_body_size,
-                      c.max_request_body_size},
+           SizeOption{"max_request_body_size", raw.max_request_body_size, c.max_request_body_size},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_size(o.text);
@@ -265,6 +277,37 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
       raw.destination_access.empty() ? default_destination_rules() : raw.destination_access;
   if (auto error = AccessRules::parse(destination_lines, &c.destination_access))
     return fmt::format("destination_access: {}", *error);
+  const std::vector<std::string>& admin_lines =
+      raw.admin_access.empty() ? default_admin_rules() : raw.admin_access;
+  if (auto error = AccessRules::parse(admin_lines, &c.admin_access))
+    return fmt::format("admin_access: {}", *error);
+  struct HostList {
+    const char* name;
+    const std::vector<std::string>& items;
+    std::vector<std::string>& target;
+    std::string_view extra_chars;  // allowed besides letters, digits, '-' and '.'
+  };
+  for (const HostList& list :
+       {HostList{"pac_proxy_hosts", raw.pac_proxy_hosts, c.pac_proxy_hosts, ":[]"},
+        HostList{"pac_direct_hosts", raw.pac_direct_hosts, c.pac_direct_hosts, "*?:[]"}}) {
+    for (const auto& item : list.items) {
+      std::string_view rest = item;
+      while (!rest.empty()) {
+        std::string_view token = rest.substr(0, rest.find(','));
+        rest.remove_prefix(std::min(rest.size(), token.size() + 1));
+        while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+        while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+        if (token.empty()) continue;
+        // Goes into the script as a string literal: host characters only.
+        bool ok = std::all_of(token.begin(), token.end(), [&](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' ||
+                 list.extra_chars.find(ch) != std::string_view::npos;
+        });
+        if (!ok) return fmt::format("{}: '{}' is not a host name or address", list.name, token);
+        list.target.push_back(lower(token));
+      }
+    }
+  }
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (!cache::make_eviction_policy(c.cache_replacement_policy))
@@ -374,7 +417,57 @@ std::vector<std::string> normalize_flags(int argc, const char* const* argv) {
   return args;
 }
 
+// The line of `file` that sets `name` (the last one: for repeatable settings as good as any),
+// or of the line whose text is `text`; 0 if none. Lets an error point into the file.
+int locate_line(const std::string& path, std::string_view name, std::string_view text = {}) {
+  std::ifstream file(path);
+  std::string line;
+  int number = 0;
+  int found = 0;
+  while (std::getline(file, line)) {
+    ++number;
+    std::string_view view = line;
+    while (!view.empty() && std::isspace(static_cast<unsigned char>(view.front())))
+      view.remove_prefix(1);
+    while (!view.empty() && std::isspace(static_cast<unsigned char>(view.back())))
+      view.remove_suffix(1);
+    if (!text.empty() && view == text) return number;
+    if (name.empty() || !view.starts_with(name)) continue;
+    std::string_view rest = view.substr(name.size());
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    if (rest.starts_with('=')) found = number;
+  }
+  return found;
+}
+
+// "FILE:LINE: " when the setting an error names comes from the config file, else "".
+std::string file_position(const std::string& path, std::string_view name,
+                          std::string_view text = {}) {
+  if (path.empty()) return {};
+  int line = locate_line(path, name, text);
+  return line > 0 ? fmt::format("{}:{}: ", path, line) : std::string();
+}
+
 }  // namespace
+
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded) {
+  std::vector<std::string> names;
+  auto same_listen = [](const ListenAddress& a, const ListenAddress& b) {
+    return a.host == b.host && a.port == b.port;
+  };
+  if (!std::equal(running.listen.begin(), running.listen.end(), loaded.listen.begin(),
+                  loaded.listen.end(), same_listen))
+    names.push_back("listen");
+  if (running.cache_dir != loaded.cache_dir) names.push_back("cache_dir");
+  if (running.threads != loaded.threads) names.push_back("threads");
+  if (running.store_threads != loaded.store_threads) names.push_back("store_threads");
+  if (running.cache_replacement_policy != loaded.cache_replacement_policy)
+    names.push_back("cache_replacement_policy");
+  if (running.auth_htpasswd != loaded.auth_htpasswd) names.push_back("auth_htpasswd");
+  if (running.auth_realm != loaded.auth_realm) names.push_back("auth_realm");
+  if (running.auth_cache_ttl != loaded.auth_cache_ttl) names.push_back("auth_cache_ttl");
+  return names;
+}
 
 ConfigResult parse_config(int argc, const char* const* argv) {
   ConfigResult result;
@@ -391,6 +484,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   all.add(generic).add(settings);
 
   po::variables_map vm;
+  std::string file_path;  // config_path is only set by notify(), after the file is read
   try {
     po::store(po::command_line_parser(normalize_flags(argc, argv)).options(all).run(), vm);
     if (vm.count("help")) {
@@ -405,6 +499,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
     }
     if (vm.count("config")) {
       std::string path = vm["config"].as<std::string>();
+      file_path = path;
       std::ifstream file(path);
       if (!file) {
         result.exit_code = 1;
@@ -415,14 +510,27 @@ ConfigResult parse_config(int argc, const char* const* argv) {
       po::store(po::parse_config_file(file, settings), vm);
     }
     po::notify(vm);
+  } catch (const po::invalid_config_file_syntax& e) {
+    result.exit_code = 1;
+    result.message =
+        fmt::format("config error: {}{}", file_position(file_path, "", e.tokens()), e.what());
+    return result;
+  } catch (const po::error_with_option_name& e) {
+    std::string name = e.get_option_name();
+    name.erase(0, name.find_first_not_of('-'));
+    result.exit_code = 1;
+    result.message = fmt::format("config error: {}{}", file_position(file_path, name), e.what());
+    return result;
   } catch (const po::error& e) {
     result.exit_code = 1;
     result.message = fmt::format("config error: {}", e.what());
     return result;
   }
   if (std::string error = apply_raw(raw, config); !error.empty()) {
+    // Errors start with the setting's name: "cache_size: invalid size 'lots'".
+    std::string_view name = std::string_view(error).substr(0, error.find(':'));
     result.exit_code = 1;
-    result.message = fmt::format("config error: {}", error);
+    result.message = fmt::format("config error: {}{}", file_position(file_path, name), error);
     return result;
   }
   result.check_only = vm.count("check-config") > 0;

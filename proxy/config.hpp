@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "proxy/access_control.hpp"
+
 namespace cacheproxy {
 
 using Duration = std::chrono::milliseconds;
@@ -96,6 +98,18 @@ struct Config {
   // The disk cache's eviction order, by cache::make_eviction_policy() name (Squid's name for
   // the setting; its "heap GDSF" is accepted). The default is chosen by docs/BENCHMARKS.md.
   std::string cache_replacement_policy = std::string(cache::kDefaultEvictionPolicy);
+  // Who may see the proxy's own pages (/, /stats, /metrics); /proxy.pac and /wpad.dat are open
+  // to every client client_access allows, since browsers fetch them. Same syntax as
+  // client_access. Default: the proxy host only.
+  AccessRules admin_access = default_admin_access();
+
+  // Hosts (names or IP literals, as URLs spell them) the PAC file sends through the proxy
+  // before any DIRECT rule: a LAN server that should be cached, or the loopback origin of a
+  // browser test. Empty by default.
+  std::vector<std::string> pac_proxy_hosts;
+  // Host patterns (shExpMatch: * and ?) the PAC file sends DIRECT, like no_proxy: intranet
+  // domains ("*.lan"). Checked after pac_proxy_hosts. Empty by default.
+  std::vector<std::string> pac_direct_hosts;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).
@@ -106,8 +120,13 @@ struct ConfigResult {
   bool check_only = false;
 };
 
-// Parses argv (--config FILE, overriding flags, --check-config, --help, --version).
+// Parses argv (--config FILE, overriding flags, --check-config, --help, --version). An error
+// in the file names its path and line: "config error: FILE:LINE: cache_size: invalid size".
 ConfigResult parse_config(int argc, const char* const* argv);
+
+// The settings that only take effect at start (listen, cache_dir, threads...) and differ
+// between `running` and `loaded`: what a reload must report as needing a restart.
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded);
 
 // "64MiB", "1GiB", "512KB", "1048576" -> bytes. nullopt if malformed.
 std::optional<std::uint64_t> parse_size(const std::string& text);

@@ -22,6 +22,12 @@ std::optional<ConnectionLimiter::Ticket> ConnectionLimiter::admit(
   return Ticket(this, std::move(key));
 }
 
+void ConnectionLimiter::set_limits(std::uint32_t max_total, std::uint32_t max_per_client) {
+  std::lock_guard lock(mutex_);
+  max_total_ = max_total;
+  max_per_client_ = max_per_client;
+}
+
 std::uint32_t ConnectionLimiter::open() const {
   std::lock_guard lock(mutex_);
   return total_;

@@ -41,13 +41,15 @@ class ConnectionLimiter {
   std::optional<Ticket> admit(const boost::asio::ip::address& client, Refusal* refusal);
 
   std::uint32_t open() const;
+  // New caps (a config reload): connections already admitted stay, new ones are checked.
+  void set_limits(std::uint32_t max_total, std::uint32_t max_per_client);
 
  private:
   void release(const std::string& client);
 
-  const std::uint32_t max_total_;
-  const std::uint32_t max_per_client_;
   mutable std::mutex mutex_;
+  std::uint32_t max_total_;       // guarded by mutex_
+  std::uint32_t max_per_client_;  // guarded by mutex_
   std::uint32_t total_ = 0;
   std::unordered_map<std::string, std::uint32_t> per_client_;
 };

@@ -9,6 +9,7 @@
 
 #include "proxy/config.hpp"
 #include "proxy/logging.hpp"
+#include "proxy/reload.hpp"
 #include "proxy/sd_notify.hpp"
 #include "proxy/server.hpp"
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -61,9 +63,11 @@ int main(int argc, char** argv) {
       notified.outcome == cacheproxy::NotifyOutcome::failed)
     log_line(notified.message);
 
-  auto interval = std::chrono::duration_cast<std::chrono::seconds>(config.stats_interval);
-  timespec wait{static_cast<time_t>(std::max<long>(1, interval.count())), 0};
   for (;;) {
+    // The live config: a reload may have changed the interval.
+    auto interval =
+        std::chrono::duration_cast<std::chrono::seconds>(server.live_config()->stats_interval);
+    timespec wait{static_cast<time_t>(std::max<long>(1, interval.count())), 0};
     int signal = sigtimedwait(&signals, nullptr, &wait);
     if (signal == SIGINT || signal == SIGTERM) {
       log_line(fmt::format("signal {}: finishing in-flight requests", signal));
@@ -72,9 +76,12 @@ int main(int argc, char** argv) {
       cacheproxy::notify_service_manager(stopping);
       break;
     }
-    if (signal == SIGHUP) {
-      // Taken here so that `systemctl reload` does not kill the proxy (SIGHUP's default).
-      log_line("SIGHUP: reloading the config is not implemented yet; restart to apply changes");
+    if (signal == SIGHUP) {  // systemctl reload
+      cacheproxy::reload_config(server, argc, argv);
+      continue;
+    }
+    if (signal == SIGUSR1) {  // logrotate has renamed the log
+      cacheproxy::reopen_logs(server);
       continue;
     }
     log_line(cacheproxy::summary_line(server.stats().snapshot()));

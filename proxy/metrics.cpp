@@ -130,8 +130,10 @@ std::string render_metrics(const Services& services) {
   out.sample("cacheproxy_cache_bytes", "tier=\"memory\"", services.memory.bytes());
   out.family("cacheproxy_cache_budget_bytes", "gauge",
              "Configured byte budget, by cache tier (cache_size, memory_cache_size)");
-  out.sample("cacheproxy_cache_budget_bytes", "tier=\"disk\"", services.config.cache_size);
-  out.sample("cacheproxy_cache_budget_bytes", "tier=\"memory\"", services.config.memory_cache_size);
+  out.sample("cacheproxy_cache_budget_bytes", "tier=\"disk\"",
+             services.shared.live_config.get()->cache_size);
+  out.sample("cacheproxy_cache_budget_bytes", "tier=\"memory\"",
+             services.shared.live_config.get()->memory_cache_size);
   out.single("cacheproxy_cache_evictions_total", "counter",
              "Disk cache entries evicted to stay within cache_size", store.evictions);
   out.single("cacheproxy_cache_evicted_bytes_total", "counter",

@@ -51,8 +51,8 @@ unsigned connect_error_status(ConnectError error) {
   }
 }
 
-OriginPool::OriginPool(asio::io_context& ioc, const Config& config, Stats& stats)
-    : ioc_(ioc), config_(config), stats_(stats) {}
+OriginPool::OriginPool(asio::io_context& ioc, const LiveConfig& config, Stats& stats)
+    : ioc_(ioc), live_config_(config), stats_(stats) {}
 
 asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std::uint16_t port,
                                                     bool fresh_only, bool check_destination) {
@@ -78,9 +78,10 @@ asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std
 }
 
 asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std::uint16_t port) {
+  std::shared_ptr<const Config> config = live_config_.get();
   using namespace asio::experimental::awaitable_operators;
   ConnectOutcome out;
-  auto deadline = std::chrono::steady_clock::now() + config_.origin_connect_timeout;
+  auto deadline = std::chrono::steady_clock::now() + config->origin_connect_timeout;
 
   // The resolver has no deadline of its own: race it against a timer.
   tcp::resolver resolver(ioc_);
@@ -110,7 +111,7 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   }
   stream.expires_never();
   stream.socket().set_option(tcp::no_delay(true));
-  AccessDecision destination = config_.destination_access.decide(endpoint.address());
+  AccessDecision destination = config->destination_access.decide(endpoint.address());
   out.connection.emplace(
       OriginConnection{std::move(stream), false, endpoint.address().to_string(), destination});
   co_return out;
@@ -118,10 +119,11 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
 
 std::optional<OriginConnection> OriginPool::take_idle(const std::string& key,
                                                       bool check_destination) {
+  std::shared_ptr<const Config> config = live_config_.get();
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& queue = it->second;
-  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  auto oldest_allowed = std::chrono::steady_clock::now() - config->origin_idle_timeout;
   // Most recently used first: it is the least likely to have been closed by the origin.
   while (!queue.empty()) {
     Idle idle = std::move(queue.back());
@@ -138,17 +140,19 @@ std::optional<OriginConnection> OriginPool::take_idle(const std::string& key,
 }
 
 void OriginPool::release(const std::string& host, std::uint16_t port, OriginConnection connection) {
-  if (config_.origin_idle_per_host == 0) return;
+  std::shared_ptr<const Config> config = live_config_.get();
+  if (config->origin_idle_per_host == 0) return;
   auto& queue = idle_[pool_key(host, port)];
-  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  auto oldest_allowed = std::chrono::steady_clock::now() - config->origin_idle_timeout;
   while (!queue.empty() && queue.front().since < oldest_allowed) queue.pop_front();
-  if (queue.size() >= config_.origin_idle_per_host) queue.pop_front();
+  if (queue.size() >= config->origin_idle_per_host) queue.pop_front();
   connection.stream.expires_never();
   queue.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
 }
 
 void OriginPool::sweep() {
-  auto oldest_allowed = std::chrono::steady_clock::now() - config_.origin_idle_timeout;
+  std::shared_ptr<const Config> config = live_config_.get();
+  auto oldest_allowed = std::chrono::steady_clock::now() - config->origin_idle_timeout;
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& queue = it->second;
     // Released in time order: the expired ones are at the front.

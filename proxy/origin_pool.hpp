@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "proxy/config.hpp"
+#include "proxy/live_config.hpp"
 #include "proxy/stats.hpp"
 
 namespace cacheproxy {
@@ -41,7 +42,8 @@ struct ConnectOutcome {
 class OriginPool {
  public:
   // Counts connection reuse in `stats`.
-  OriginPool(boost::asio::io_context& ioc, const Config& config, Stats& stats);
+  // Reads the config in force at each call, so a reload applies to the next connection.
+  OriginPool(boost::asio::io_context& ioc, const LiveConfig& config, Stats& stats);
 
   // An idle connection to host:port if one is alive (unless fresh_only), else a new one.
   // With check_destination, a connection whose address destination_access denies is never
@@ -67,7 +69,7 @@ class OriginPool {
   boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
 
   boost::asio::io_context& ioc_;
-  const Config& config_;
+  const LiveConfig& live_config_;
   Stats& stats_;
   std::unordered_map<std::string, std::deque<Idle>> idle_;
 };

@@ -68,6 +68,25 @@ std::string proxy_auto_config(const Config& config) {
   // The browser tries each entry in order: with DIRECT last, it browses without the proxy
   // while the proxy is down, instead of failing every page.
   if (config.pac_fallback_direct) proxy += "; DIRECT";
+  std::string always;
+  for (const std::string& host : config.pac_proxy_hosts)
+    fmt::format_to(std::back_inserter(always), "{}host == {}", always.empty() ? "" : " || ",
+                   js_string(host));
+  std::string proxied_first =
+      always.empty() ? std::string()
+                     : fmt::format(
+                           "  // pac_proxy_hosts: through the proxy, whatever follows.\n"
+                           "  if ({}) return {};\n",
+                           always, js_string(proxy));
+  std::string direct_hosts;
+  for (const std::string& pattern : config.pac_direct_hosts)
+    fmt::format_to(std::back_inserter(direct_hosts), "{}shExpMatch(host, {})",
+                   direct_hosts.empty() ? "" : " || ", js_string(pattern));
+  if (!direct_hosts.empty())
+    proxied_first += fmt::format(
+        "  // pac_direct_hosts: the LAN's own domains.\n"
+        "  if ({}) return \"DIRECT\";\n",
+        direct_hosts);
 
   return fmt::format(
       R"(// Proxy auto-config for cacheproxy {version}, generated from its configuration
@@ -75,7 +94,7 @@ std::string proxy_auto_config(const Config& config) {
 function FindProxyForURL(url, host) {{
   // The proxy speaks HTTP and CONNECT only: other schemes (ftp:, ...) go direct.
   if (!shExpMatch(url, "http:*") && !shExpMatch(url, "https:*")) return "DIRECT";
-  // Names without a dot are intranet hosts; localhost is the browser's own machine.
+{proxied_first}  // Names without a dot are intranet hosts; localhost is the browser's own machine.
   if (isPlainHostName(host) || dnsDomainIs(host, ".localhost")) return "DIRECT";
   // IPv4 literals in loopback and in the LAN's own ranges go direct. Only literals are
   // tested: isInNet on a name makes the browser wait for a DNS lookup on every request, so
@@ -89,7 +108,7 @@ function FindProxyForURL(url, host) {{
 }}
 )",
       fmt::arg("version", kVersion), fmt::arg("networks", networks),
-      fmt::arg("proxy", js_string(proxy)));
+      fmt::arg("proxy", js_string(proxy)), fmt::arg("proxied_first", proxied_first));
 }
 
 }  // namespace cacheproxy

@@ -57,11 +57,12 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
   }
 }
 
-// Closes expired idle origin connections every half idle timeout.
-asio::awaitable<void> sweep_loop(OriginPool& origins, std::chrono::milliseconds idle_timeout) {
+// Closes expired idle origin connections every half idle timeout (as the live config says).
+asio::awaitable<void> sweep_loop(OriginPool& origins, const LiveConfig& live_config) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto period = std::max<std::chrono::milliseconds>(idle_timeout / 2, std::chrono::seconds(1));
   for (;;) {
+    auto idle_timeout = live_config.get()->origin_idle_timeout;
+    auto period = std::max<std::chrono::milliseconds>(idle_timeout / 2, std::chrono::seconds(1));
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
@@ -69,10 +70,21 @@ asio::awaitable<void> sweep_loop(OriginPool& origins, std::chrono::milliseconds 
   }
 }
 
+// Samples the counters every kTrafficSamplePeriod for the live page's charts and windows.
+asio::awaitable<void> sample_loop(const Stats& stats, TrafficHistory& history) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(kTrafficSamplePeriod);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    history.record(TrafficSample::of(stats.snapshot(), std::chrono::system_clock::now()));
+  }
+}
+
 }  // namespace
 
 struct Server::NetworkThread {
-  NetworkThread(const Config& config, Stats& stats) : origins(ioc, config, stats) {}
+  NetworkThread(const LiveConfig& config, Stats& stats) : origins(ioc, config, stats) {}
   asio::io_context ioc{1};
   OriginPool origins;
   std::vector<tcp::acceptor> acceptors;
@@ -100,24 +112,23 @@ std::string Server::start() {
   access_log_ = std::make_unique<AccessLog>(config_.access_log, &error);
   if (!error.empty()) return error;
 
-  cache::PolicyConfig policy;
-  policy.heuristic.last_modified_factor = config_.heuristic_percent / 100.0;
-  policy.heuristic.max_lifetime =
-      std::chrono::duration_cast<cache::Seconds>(config_.heuristic_max_lifetime);
-  services_ = std::make_unique<Services>(config_, policy, *store_, *memory_, *store_pool_,
-                                         *access_log_, stats_);
+  shared_ = std::make_unique<SharedState>(config_);
   if (!config_.auth_htpasswd.empty()) {
     auto users = Htpasswd::load(config_.auth_htpasswd, &error);
     if (!users) return fmt::format("auth_htpasswd: {}", error);
     authenticator_ = std::make_unique<Authenticator>(std::move(*users), config_.auth_realm,
                                                      config_.auth_cache_ttl);
-    services_->authenticator = authenticator_.get();
+    shared_->authenticator = authenticator_.get();
   }
+  services_ = std::make_unique<Services>(shared_->live_config.get(), *store_, *memory_,
+                                         *store_pool_, *access_log_, stats_, *shared_);
+  // The first sample: windows over a history shorter than they are start here.
+  shared_->history.record(TrafficSample::of(stats_.snapshot(), shared_->started));
 
   unsigned count =
       config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i)
-    threads_.push_back(std::make_unique<NetworkThread>(config_, stats_));
+    threads_.push_back(std::make_unique<NetworkThread>(shared_->live_config, stats_));
 
   // Every thread listens on every address; the kernel spreads connections across them.
   for (const ListenAddress& listen : config_.listen) {
@@ -143,13 +154,21 @@ std::string Server::start() {
     }
     ports_.push_back(endpoint.port());
   }
+  // Port 0 became a real port: the config in force says which, so the PAC file names it and a
+  // reload compares against it.
+  for (std::size_t i = 0; i < ports_.size(); ++i) config_.listen[i].port = ports_[i];
+  shared_->live_config.set(std::make_shared<const Config>(config_));
+  services_ = std::make_unique<Services>(shared_->live_config.get(), *store_, *memory_,
+                                         *store_pool_, *access_log_, stats_, *shared_);
   for (auto& thread : threads_) {
     for (auto& acceptor : thread->acceptors) {
       asio::co_spawn(thread->ioc, accept_loop(acceptor, *services_, thread->origins),
                      asio::detached);
     }
-    asio::co_spawn(thread->ioc, sweep_loop(thread->origins, config_.origin_idle_timeout),
-                   asio::detached);
+    asio::co_spawn(thread->ioc, sweep_loop(thread->origins, shared_->live_config), asio::detached);
+  }
+  asio::co_spawn(threads_.front()->ioc, sample_loop(stats_, shared_->history), asio::detached);
+  for (auto& thread : threads_) {
     thread->thread = std::thread([t = thread.get()] { t->ioc.run(); });
   }
   running_ = true;
@@ -168,7 +187,7 @@ void Server::stop() {
       for (auto& acceptor : t->acceptors) acceptor.close(ignored);
     });
   }
-  auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  auto deadline = std::chrono::steady_clock::now() + live_config()->shutdown_timeout;
   while (services_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -188,6 +207,42 @@ void Server::stop() {
   store_pool_.reset();
   services_.reset();
   store_.reset();
+}
+
+std::shared_ptr<const Config> Server::live_config() const {
+  if (!shared_) return std::make_shared<const Config>(config_);
+  return shared_->live_config.get();
+}
+
+std::vector<std::string> Server::reload(Config loaded) {
+  std::vector<std::string> notes;
+  if (!running_) return {"not running: nothing to reload"};
+  std::shared_ptr<const Config> running = shared_->live_config.get();
+  for (const std::string& name : settings_needing_restart(*running, loaded))
+    notes.push_back(fmt::format("{} changed: needs a restart; the running value stays", name));
+  // What was bound and opened at start stays as it is, and the live config says so (the PAC
+  // file names the listen address, /stats the cache folder).
+  loaded.listen = running->listen;
+  loaded.cache_dir = running->cache_dir;
+  loaded.threads = running->threads;
+  loaded.store_threads = running->store_threads;
+  if (loaded.access_log != running->access_log) {
+    if (std::string error = access_log_->reopen(loaded.access_log); !error.empty()) {
+      notes.push_back(fmt::format("{}; still logging to '{}'", error, running->access_log));
+      loaded.access_log = running->access_log;
+    }
+  }
+  if (loaded.cache_size != running->cache_size) store_->set_budget(loaded.cache_size);
+  if (loaded.memory_cache_size != running->memory_cache_size)
+    memory_->set_capacity(loaded.memory_cache_size);
+  shared_->connections.set_limits(loaded.max_connections, loaded.max_connections_per_client);
+  shared_->live_config.set(std::make_shared<const Config>(std::move(loaded)));
+  return notes;
+}
+
+std::string Server::reopen_logs() {
+  if (!access_log_) return {};
+  return access_log_->reopen(live_config()->access_log);
 }
 
 }  // namespace cacheproxy

@@ -31,7 +31,21 @@ class Server {
   // threads and closes the store. Safe to call more than once.
   void stop();
 
+  // The config the server started with (listen, cache_dir, threads stay as they are here).
   const Config& config() const { return config_; }
+  // The config in force now: the started one, or the last one reload() installed.
+  std::shared_ptr<const Config> live_config() const;
+
+  // Installs `loaded` for new connections and requests: access rules, limits, timeouts,
+  // freshness rules, cache budgets, the access log path... Settings that only apply at start
+  // keep their running value. Returns one log line per notable outcome (a setting needing a
+  // restart, a log that could not be opened).
+  std::vector<std::string> reload(Config loaded);
+
+  // Reopens the access log under its configured path, after logrotate renamed it (SIGUSR1).
+  // Returns an error message, empty on success.
+  std::string reopen_logs();
+
   // The counters; still readable after stop().
   const Stats& stats() const { return stats_; }
   Services& services() { return *services_; }
@@ -46,6 +60,7 @@ class Server {
   std::unique_ptr<AccessLog> access_log_;
   Stats stats_;
   std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<SharedState> shared_;
   std::unique_ptr<Services> services_;
   std::vector<std::unique_ptr<NetworkThread>> threads_;
   std::vector<std::uint16_t> ports_;
