@@ -84,6 +84,7 @@ struct RawOptions {
   std::vector<std::string> client_access, destination_access;
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
+  std::string background_revalidation_timeout;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -156,7 +157,13 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "IPv4 networks the PAC file sends direct, repeatable or comma-separated, none for none "
        "(default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8)")
       ("pac_fallback_direct", po::value(&c.pac_fallback_direct),
-       "the PAC file falls back to DIRECT when the proxy is down (default true)");
+       "the PAC file falls back to DIRECT when the proxy is down (default true)")
+      // Serving stale (RFC 5861), Range, refresh patterns: proxy/forwarder.*, cache/.
+      ("offline_mode", po::value(&c.offline_mode),
+       "serve stale entries when the origin cannot be reached (TCP_REFRESH_FAIL_OLD), unless "
+       "the response forbids it (default false)")
+      ("background_revalidation_timeout", po::value(&raw.background_revalidation_timeout),
+       "deadline of a stale-while-revalidate background revalidation (default 30s)");
   // clang-format on
   return d;
 }
@@ -221,6 +228,8 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            DurationOption{"collapsed_forwarding_timeout", raw.collapsed_forwarding_timeout,
                           c.collapsed_forwarding_timeout},
            DurationOption{"tunnel_idle_timeout", raw.tunnel_idle_timeout, c.tunnel_idle_timeout},
+           DurationOption{"background_revalidation_timeout", raw.background_revalidation_timeout,
+                          c.background_revalidation_timeout},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_duration(o.text);

@@ -85,6 +85,14 @@ struct Config {
       boost::asio::ip::make_network_v4("127.0.0.0/8")};
   // Ends the proxy list with DIRECT, so browsers go direct while the proxy is down.
   bool pac_fallback_direct = true;
+
+  // Serving stale and background revalidation (RFC 5861, RFC 9111 §4.2.4).
+  // Squid's offline_mode, for a flaky uplink: when the origin cannot be reached, times out or
+  // answers 5xx, any stale entry answers (TCP_REFRESH_FAIL_OLD) unless must-revalidate,
+  // proxy-revalidate, s-maxage or no-cache forbid it.
+  bool offline_mode = false;
+  // The deadline of one background revalidation (stale-while-revalidate).
+  Duration background_revalidation_timeout = std::chrono::seconds(30);
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).
