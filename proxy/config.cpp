@@ -85,6 +85,7 @@ struct RawOptions {
   std::string max_request_line_size, max_request_body_size;
   std::vector<std::string> pac_direct_networks;
   std::string background_revalidation_timeout;
+  std::string range_offset_limit;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -163,7 +164,10 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "serve stale entries when the origin cannot be reached (TCP_REFRESH_FAIL_OLD), unless "
        "the response forbids it (default false)")
       ("background_revalidation_timeout", po::value(&raw.background_revalidation_timeout),
-       "deadline of a stale-while-revalidate background revalidation (default 30s)");
+       "deadline of a stale-while-revalidate background revalidation (default 30s)")
+      ("range_offset_limit", po::value(&raw.range_offset_limit),
+       "a Range miss starting at or before this offset fetches the whole object to store it "
+       "(default 1MiB, 0: only ranges from the start)");
   // clang-format on
   return d;
 }
@@ -195,6 +199,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            SizeOption{"max_request_line_size", raw.max_request_line_size, request_line},
            SizeOption{"max_request_body_size", raw.max_request_body_size,
                       c.max_request_body_size},
+           SizeOption{"range_offset_limit", raw.range_offset_limit, c.range_offset_limit},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_size(o.text);

@@ -93,6 +93,9 @@ struct Config {
   bool offline_mode = false;
   // The deadline of one background revalidation (stale-while-revalidate).
   Duration background_revalidation_timeout = std::chrono::seconds(30);
+  // Squid's range_offset_limit: a Range miss whose first range starts at or before this offset
+  // fetches the whole object (so it can be stored) and answers the range from it.
+  std::uint64_t range_offset_limit = 1 << 20;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

@@ -18,6 +18,7 @@
 
 #include "cache/entry.hpp"
 #include "cache/policy.hpp"
+#include "cache/range.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/origin_pool.hpp"
 #include "proxy/request_target.hpp"
@@ -69,6 +70,10 @@ class Forwarder {
                                                 ResultCode code);
   boost::asio::awaitable<Exchange> serve_from_store(const Found& found, cache::Seconds age,
                                                     ResultCode code);
+  // RFC 9110 §14: 206 (one range, or multipart/byteranges) or 416 from a complete entry.
+  boost::asio::awaitable<Exchange> serve_ranges(const Found& found, cache::Seconds age,
+                                                ResultCode code,
+                                                const cache::RangeDecision& decision);
   // Coroutine parameters are named objects at every call site, never temporaries: GCC 12
   // destroys temporaries of a co_await expression at the wrong time.
   // Sends the request to the origin (conditional when `stale` is set) and relays the answer;
@@ -108,6 +113,8 @@ class Forwarder {
   // A stored entry that is stale (or otherwise not usable as is): it may still answer if the
   // origin fails (stale-if-error, offline_mode).
   std::optional<Found> stale_fallback_;
+  // The client's Range was left out of the origin request to fetch the whole object.
+  bool range_stripped_ = false;
   // Cache keys an unsafe request's response invalidates (RFC 9111 §4.4), erased at the end.
   std::vector<std::string> invalidated_;
 };

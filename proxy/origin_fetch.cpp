@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "cache/invalidation.hpp"
+#include "cache/range.hpp"
 #include "cache/variants.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/exchange_helpers.hpp"
@@ -71,6 +72,18 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   copy_end_to_end_fields(req.base(), outgoing.base());
   outgoing.set(http::field::host, host_field(target_));
   outgoing.erase(http::field::expect);  // answered here, before the body is relayed
+  // Squid's range_offset_limit: a Range miss for a cacheable GET fetches the whole object, so
+  // it can be stored, when the range starts early enough; the client still gets its 206.
+  range_stripped_ = false;
+  if (key_ && req.method() == http::verb::get && req.count(http::field::range) == 1 &&
+      cache::request_cacheable(cache::RequestView{req.method(), req.base()}).storable) {
+    auto start = cache::lowest_range_start(req[http::field::range]);
+    range_stripped_ = start && *start <= config.range_offset_limit;
+  }
+  if (range_stripped_) {
+    outgoing.erase(http::field::range);
+    outgoing.erase(http::field::if_range);
+  }
   // RFC 9110 §7.6.2: each hop forwarding TRACE or OPTIONS decrements Max-Forwards.
   bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
   if (auto remaining = max_forwards(req.base()); hop_limited && remaining && *remaining > 0)
@@ -271,8 +284,25 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   copy_end_to_end_fields(response.base(), out.base());
   append_via(out.base(), req.version(), config.visible_hostname);
   bool no_content = has_no_content(req.method(), status);
+  // The client asked for a range we fetched whole: it gets that range (RFC 9110 §14.2), cut
+  // from the body as it streams. Several ranges or an unknown length: the whole 200, which a
+  // server may always send instead.
+  std::optional<cache::ByteRange> slice;
+  if (range_stripped_ && status == 200 && !no_content && parser->content_length()) {
+    cache::RangeDecision decision =
+        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length());
+    if (decision.outcome == cache::RangeOutcome::partial && decision.ranges.size() == 1) {
+      slice = decision.ranges.front();
+      out.result(http::status::partial_content);
+      out.set(http::field::content_range,
+              cache::content_range(*slice, *parser->content_length()));
+      ex.status = 206;
+    }
+  }
   if (!no_content) {
-    if (auto length = parser->content_length()) {
+    if (slice) {
+      out.content_length(slice->size());
+    } else if (auto length = parser->content_length()) {
       out.content_length(*length);
     } else if (req.version() >= 11) {
       out.chunked(true);
@@ -311,6 +341,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
 
   std::vector<char> buffer(kRelayBufferBytes);
   std::uint64_t total = 0;
+  bool origin_unfinished = false;  // stopped reading before the end: not reusable
   bool complete = no_content || parser->is_done();
   while (!complete) {
     response.body().data = buffer.data();
@@ -327,12 +358,27 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     }
     std::size_t got = buffer.size() - response.body().size;
     complete = parser->is_done();
+    const std::uint64_t at = total;
     total += got;
     if (fill) co_await fill->append(buffer.data(), got);
     if (complete) co_await commit_fill();
-    if (got == 0) continue;
-    out.body().data = buffer.data();
-    out.body().size = got;
+    const char* piece = buffer.data();
+    std::size_t piece_size = got;
+    if (slice) {
+      // Only the bytes of [first, last] go to the client.
+      std::uint64_t from = std::max(at, slice->first);
+      std::uint64_t to = std::min(at + got, slice->last + 1);
+      piece_size = from < to ? static_cast<std::size_t>(to - from) : 0;
+      piece += from < to ? from - at : 0;
+      if (total > slice->last && !complete && !(fill && fill->active())) {
+        // The range is complete and nothing is stored: the rest of the body is not needed.
+        origin_unfinished = true;
+        complete = true;
+      }
+    }
+    if (piece_size == 0) continue;
+    out.body().data = const_cast<char*>(piece);
+    out.body().size = piece_size;
     out.body().more = true;
     client_.expires_after(config.client_write_timeout);
     auto [wec, wn] = co_await http::async_write(client_, sr, use_tuple);
@@ -357,7 +403,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     ex.bytes += fn;
     if (fec) keep = false;
   }
-  if (parser->keep_alive() && origin_buffer_.size() == 0)
+  if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
     origins_.release(target_.host, target_.port, std::move(*origin));
   if (stale && !store_it) {
     // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
