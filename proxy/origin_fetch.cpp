@@ -7,6 +7,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "cache/head_update.hpp"
 #include "cache/invalidation.hpp"
 #include "cache/range.hpp"
 #include "cache/variants.hpp"
@@ -212,6 +213,7 @@ asio::awaitable<void> Forwarder::relay_early_hints(const http::fields& hints) {
   http::response<http::empty_body> early;
   early.version(11);
   early.result(static_cast<http::status>(103));
+  early.reason("Early Hints");  // Boost 1.81 does not know the status's name
   copy_end_to_end_fields(hints, early.base());
   http::response_serializer<http::empty_body> sr{early};
   client_.expires_after(services_.config.client_write_timeout);
@@ -262,6 +264,25 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     co_return served;
   }
   ex.code = stale ? ResultCode::tcp_refresh_modified : ResultCode::tcp_miss;
+  // RFC 9111 §4.3.5: a HEAD answer to our revalidation freshens the stored GET response when
+  // it describes it, and otherwise shows it is out of date (erased below).
+  bool head_refreshed = false;
+  if (stale && req.method() == http::verb::head && status < 500) {
+    if (std::optional<cache::EntryMeta> updated = cache::update_from_head(
+            stale->meta, status, response.base(), request_time, response_time)) {
+      if (stale->object) {
+        services_.memory.put(stale->key, std::make_shared<cache::CachedObject>(
+                                             cache::CachedObject{*updated, stale->object->body}));
+      }
+      auto& store = services_.store;
+      const std::string& key = stale->key;
+      const cache::EntryMeta& meta = *updated;
+      co_await run_blocking(services_.store_pool,
+                            [&store, &key, &meta] { return store.update_meta(key, meta); });
+      head_refreshed = true;
+      ex.code = ResultCode::tcp_refresh_unmodified;
+    }
+  }
   // RFC 9111 §4.4: a non-error response to an unsafe method invalidates what it names.
   if (is_unsafe(req.method()) && status >= 200 && status < 400)
     invalidated_ = cache::invalidated_keys(target_.url, response.base());
@@ -405,9 +426,10 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   }
   if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
     origins_.release(target_.host, target_.port, std::move(*origin));
-  if (stale && !store_it) {
+  if (stale && !store_it && !head_refreshed && status < 500) {
     // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
-    // old one must not be served any more either.
+    // old one must not be served any more either. A 5xx replaces nothing: the stored entry
+    // stays for stale-if-error.
     const std::vector<std::string> replaced{stale->key};
     co_await invalidate(replaced);
   }
