@@ -86,6 +86,7 @@ struct RawOptions {
   std::vector<std::string> pac_direct_networks;
   std::string background_revalidation_timeout;
   std::string range_offset_limit;
+  std::vector<std::string> refresh_pattern;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -167,7 +168,10 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "deadline of a stale-while-revalidate background revalidation (default 30s)")
       ("range_offset_limit", po::value(&raw.range_offset_limit),
        "a Range miss starting at or before this offset fetches the whole object to store it "
-       "(default 1MiB, 0: only ranges from the start)");
+       "(default 1MiB, 0: only ranges from the start)")
+      ("refresh_pattern", po::value(&raw.refresh_pattern),
+       "'[-i] REGEX MIN PERCENT MAX' (minutes, percent of the time since Last-Modified): "
+       "heuristic freshness for matching URLs; repeat, first match wins");
   // clang-format on
   return d;
 }
@@ -267,6 +271,13 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
       raw.destination_access.empty() ? default_destination_rules() : raw.destination_access;
   if (auto error = AccessRules::parse(destination_lines, &c.destination_access))
     return fmt::format("destination_access: {}", *error);
+  c.refresh_patterns.clear();
+  for (const std::string& line : raw.refresh_pattern) {
+    std::string error;
+    auto pattern = cache::parse_refresh_pattern(line, &error);
+    if (!pattern) return fmt::format("refresh_pattern: {}", error);
+    c.refresh_patterns.push_back(std::move(*pattern));
+  }
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)

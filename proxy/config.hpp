@@ -2,6 +2,8 @@
 // immutable Config. Flags override the file.
 #pragma once
 
+#include "cache/refresh_patterns.hpp"
+
 #include "proxy/access_control.hpp"
 
 #include <boost/asio/ip/network_v4.hpp>
@@ -96,6 +98,9 @@ struct Config {
   // Squid's range_offset_limit: a Range miss whose first range starts at or before this offset
   // fetches the whole object (so it can be stored) and answers the range from it.
   std::uint64_t range_offset_limit = 1 << 20;
+  // Squid's refresh_pattern: per-URL heuristic freshness (first match wins), else
+  // heuristic_percent / heuristic_max_lifetime.
+  std::vector<cache::RefreshPattern> refresh_patterns;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

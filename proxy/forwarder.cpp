@@ -10,6 +10,7 @@
 #include <random>
 
 #include "cache/cache_key.hpp"
+#include "cache/refresh_patterns.hpp"
 #include "cache/serving_stale.hpp"
 #include "cache/variants.hpp"
 #include "proxy/background_revalidation.hpp"
@@ -47,7 +48,12 @@ Forwarder::Forwarder(Services& services, OriginPool& origins, beast::tcp_stream&
       request_(request),
       target_(target),
       check_destination_(check_destination),
-      key_(cache::normalize_cache_key(target.url)) {}
+      key_(cache::normalize_cache_key(target.url)),
+      policy_(services.policy) {
+  // Squid's refresh_pattern: per-URL heuristic freshness rules, matched on the URL as sent.
+  policy_.heuristic =
+      cache::heuristic_for(services.config.refresh_patterns, target.url, policy_.heuristic);
+}
 
 bool Forwarder::client_keep_alive() const {
   const auto& req = request_.get();
@@ -70,7 +76,7 @@ asio::awaitable<Exchange> Forwarder::run() {
     std::optional<Found> found = co_await lookup();
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
-      auto decision = cache::evaluate_entry(view, found->meta, now, services_.policy);
+      auto decision = cache::evaluate_entry(view, found->meta, now, policy_);
       if (decision.action != cache::Action::serve) stale_fallback_ = found;
       switch (decision.action) {
         case cache::Action::serve:
@@ -79,7 +85,7 @@ asio::awaitable<Exchange> Forwarder::run() {
               found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
         case cache::Action::revalidate: {
           // RFC 5861 §3: answer from the stale entry now, revalidate in the background.
-          if (cache::stale_while_revalidate_allowed(view, found->meta, now, services_.policy)) {
+          if (cache::stale_while_revalidate_allowed(view, found->meta, now, policy_)) {
             if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
               start_background_revalidation(services_, origins_, client_.get_executor(),
                                             target_, check_destination_, found->key,
@@ -241,7 +247,7 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     const auto& req = request_.get();
     cache::RequestView view{req.method(), req.base()};
     const cache::TimePoint now = cache::Clock::now();
-    if (cache::stale_if_error_allowed(view, stale_fallback_->meta, now, services_.policy,
+    if (cache::stale_if_error_allowed(view, stale_fallback_->meta, now, policy_,
                                       services_.config.offline_mode)) {
       // Taken out first: serving may fall back to fetch() if the body vanished.
       const Found fallback = std::move(*stale_fallback_);

@@ -105,6 +105,8 @@ class Forwarder {
   const RequestTarget& target_;
   bool check_destination_;
   std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
+  // The policy for this URL: the global one with refresh_pattern's heuristic rules applied.
+  cache::PolicyConfig policy_;
   // The Vary marker stored under key_ when lookup found one (RFC 9111 §4.1).
   std::optional<cache::EntryMeta> marker_;
   boost::beast::flat_buffer origin_buffer_;

@@ -290,7 +290,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   // Decide storing before anything is sent: the policy sees the origin's header as received.
   bool store_it = false;
   if (key_ && req.method() == http::verb::get && cache::request_cacheable(view).storable) {
-    store_it = cache::response_storable(view, status, response.base(), services_.policy).storable;
+    store_it = cache::response_storable(view, status, response.base(), policy_).storable;
     auto length = parser->content_length();
     if (length && *length > config.maximum_object_size) store_it = false;
   }
