@@ -77,7 +77,11 @@ asio::awaitable<Exchange> Forwarder::run() {
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
       auto decision = cache::evaluate_entry(view, found->meta, now, policy_);
-      if (decision.action != cache::Action::serve) stale_fallback_ = found;
+      // Another variant (a stored response whose Vary does not match) is never a fallback.
+      if (decision.action != cache::Action::serve &&
+          decision.reason != cache::Reason::vary_mismatch) {
+        stale_fallback_ = found;
+      }
       switch (decision.action) {
         case cache::Action::serve:
           co_return co_await serve_cached(

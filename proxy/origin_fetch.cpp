@@ -256,6 +256,8 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     const std::string& key = stale->key;
     co_await run_blocking(services_.store_pool,
                           [&store, &key, &merged] { return store.update_meta(key, merged); });
+    // Requests waiting for this revalidation find the refreshed entry.
+    if (lease_) lease_->release();
     Exchange served =
         co_await serve_cached(refreshed, cache::current_age(merged, cache::Clock::now()),
                               ResultCode::tcp_refresh_unmodified);
