@@ -138,9 +138,14 @@ constexpr std::array<FlagDirective<Res>, 7> response_flags{{
     {"must-understand", &Res::must_understand},
 }};
 
-constexpr std::array<DeltaDirective<Res>, 2> response_deltas{{
+constexpr std::array<DeltaDirective<Res>, 4> response_deltas{{
     {"max-age", &Res::max_age, Duplicate::stale_if_different, std::nullopt},
     {"s-maxage", &Res::s_maxage, Duplicate::stale_if_different, std::nullopt},
+    // RFC 5861 §3 and §4: extensions that only ever widen what may be served stale, so a
+    // repeated directive keeps the smaller (more careful) value.
+    {"stale-while-revalidate", &Res::stale_while_revalidate, Duplicate::keep_smaller,
+     std::nullopt},
+    {"stale-if-error", &Res::stale_if_error, Duplicate::keep_smaller, std::nullopt},
 }};
 
 // RFC 9111 §5.2.2.4 and §5.2.2.7.
@@ -156,7 +161,8 @@ constexpr std::array<FlagDirective<Req>, 3> request_flags{{
     {"only-if-cached", &Req::only_if_cached},
 }};
 
-constexpr std::array<DeltaDirective<Req>, 3> request_deltas{{
+constexpr std::array<DeltaDirective<Req>, 4> request_deltas{{
+    {"stale-if-error", &Req::stale_if_error, Duplicate::keep_smaller, std::nullopt},
     {"max-age", &Req::max_age, Duplicate::keep_smaller, std::nullopt},
     // RFC 9111 §5.2.1.2: max-stale without a value accepts a stale response of any age.
     {"max-stale", &Req::max_stale, Duplicate::keep_smaller, Seconds::max()},

@@ -25,6 +25,10 @@ struct ResponseCacheControl {
   bool must_understand = false;
   std::optional<Seconds> max_age;
   std::optional<Seconds> s_maxage;
+  // RFC 5861: how long past its lifetime the response may be served while it is revalidated
+  // in the background, and when the origin fails.
+  std::optional<Seconds> stale_while_revalidate;
+  std::optional<Seconds> stale_if_error;
   // Qualified forms, field names lower-cased. no-cache="a, b" (RFC 9111 §5.2.2.4): the named
   // fields must not be sent without revalidation. private="a" (RFC 9111 §5.2.2.7): a shared
   // cache must not store the named fields. The qualified forms leave no_cache / private_ false.
@@ -41,6 +45,7 @@ struct RequestCacheControl {
   std::optional<Seconds> max_age;
   std::optional<Seconds> max_stale;  // present without a value: any staleness (Seconds::max())
   std::optional<Seconds> min_fresh;
+  std::optional<Seconds> stale_if_error;  // RFC 5861 §4, in a request
 };
 
 ResponseCacheControl parse_response_cache_control(const http::fields& headers);

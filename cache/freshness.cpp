@@ -55,14 +55,18 @@ Seconds expires_lifetime(const EntryMeta& entry) {
 
 Seconds heuristic_lifetime(const EntryMeta& entry, const HeuristicRules& rules) {
   const auto last_modified = parse_http_date(entry.headers[http::field::last_modified]);
-  if (!last_modified || !(rules.last_modified_factor > 0.0)) return Seconds{0};
+  if (!last_modified) return Seconds{0};
   // RFC 9111 §4.2.2: "a typical setting of this fraction might be 10%" of the time since
   // Last-Modified, measured at Date; a Last-Modified after Date gives 0.
   const Seconds since_modified =
       non_negative(date_value(entry.headers, entry.response_time) - *last_modified);
-  const double lifetime = std::min(rules.last_modified_factor * since_modified.count(),
+  const double factor = std::max(0.0, rules.last_modified_factor);
+  const double lifetime = std::min(factor * since_modified.count(),
                                    static_cast<double>(rules.max_lifetime.count()));
-  return Seconds{static_cast<Seconds::rep>(std::max(0.0, lifetime))};
+  // Squid's refresh_pattern min: a heuristic lifetime is never shorter (the cap wins over it).
+  const double floor = std::min(static_cast<double>(rules.min_lifetime.count()),
+                                static_cast<double>(rules.max_lifetime.count()));
+  return Seconds{static_cast<Seconds::rep>(std::max({0.0, lifetime, floor}))};
 }
 
 }  // namespace

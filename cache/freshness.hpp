@@ -9,6 +9,7 @@ struct HeuristicRules {
   // RFC 9111 §4.2.2: a fraction of (Date - Last-Modified), as Squid's refresh_pattern percent.
   double last_modified_factor = 0.1;
   Seconds max_lifetime{86400};  // cap on a heuristic lifetime
+  Seconds min_lifetime{0};      // floor of a heuristic lifetime (refresh_pattern min)
 };
 
 enum class LifetimeSource { s_maxage, max_age, expires, heuristic, none };

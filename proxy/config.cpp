@@ -90,6 +90,9 @@ struct RawOptions {
   std::vector<std::string> admin_access;
   std::vector<std::string> pac_proxy_hosts;
   std::vector<std::string> pac_direct_hosts;
+  std::string background_revalidation_timeout;
+  std::string range_offset_limit;
+  std::vector<std::string> refresh_pattern;
 };
 
 po::options_description describe_options(Config& c, RawOptions& raw) {
@@ -180,7 +183,19 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "comma-separated (default none)")
       ("pac_direct_hosts", po::value(&raw.pac_direct_hosts),
        "host patterns (* and ?) the PAC file sends DIRECT, like no_proxy, e.g. *.lan; "
-       "repeatable or comma-separated (default none)");
+       "repeatable or comma-separated (default none)")
+      // Serving stale (RFC 5861), Range, refresh patterns: proxy/forwarder.*, cache/.
+      ("offline_mode", po::value(&c.offline_mode),
+       "serve stale entries when the origin cannot be reached (TCP_REFRESH_FAIL_OLD), unless "
+       "the response forbids it (default false)")
+      ("background_revalidation_timeout", po::value(&raw.background_revalidation_timeout),
+       "deadline of a stale-while-revalidate background revalidation (default 30s)")
+      ("range_offset_limit", po::value(&raw.range_offset_limit),
+       "a Range miss starting at or before this offset fetches the whole object to store it "
+       "(default 1MiB, 0: only ranges from the start)")
+      ("refresh_pattern", po::value(&raw.refresh_pattern),
+       "'[-i] REGEX MIN PERCENT MAX' (minutes, percent of the time since Last-Modified): "
+       "heuristic freshness for matching URLs; repeat, first match wins");
   // clang-format on
   return d;
 }
@@ -210,7 +225,9 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
            SizeOption{"max_request_header_size", raw.max_request_header_size, request_header},
            SizeOption{"max_response_header_size", raw.max_response_header_size, response_header},
            SizeOption{"max_request_line_size", raw.max_request_line_size, request_line},
-           SizeOption{"max_request_body_size", raw.max_request_body_size, c.max_request_body_size},
+           SizeOption{"max_request_body_size", raw.max_request_body_size,
+                      c.max_request_body_size},
+           SizeOption{"range_offset_limit", raw.range_offset_limit, c.range_offset_limit},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_size(o.text);
@@ -245,6 +262,8 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
                           c.collapsed_forwarding_timeout},
            DurationOption{"tunnel_idle_timeout", raw.tunnel_idle_timeout, c.tunnel_idle_timeout},
            DurationOption{"auth_cache_ttl", raw.auth_cache_ttl, c.auth_cache_ttl},
+           DurationOption{"background_revalidation_timeout", raw.background_revalidation_timeout,
+                          c.background_revalidation_timeout},
        }) {
     if (o.text.empty()) continue;
     auto v = parse_duration(o.text);
@@ -307,6 +326,12 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
         list.target.push_back(lower(token));
       }
     }
+  c.refresh_patterns.clear();
+  for (const std::string& line : raw.refresh_pattern) {
+    std::string error;
+    auto pattern = cache::parse_refresh_pattern(line, &error);
+    if (!pattern) return fmt::format("refresh_pattern: {}", error);
+    c.refresh_patterns.push_back(std::move(*pattern));
   }
   if (c.listen.empty()) return "listen: at least one address is needed";
   if (c.cache_dir.empty()) return "cache_dir: must not be empty";

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "cache/eviction_policy.hpp"
+#include "cache/refresh_patterns.hpp"
+
 #include "proxy/access_control.hpp"
 
 #include <boost/asio/ip/network_v4.hpp>
@@ -110,6 +112,19 @@ struct Config {
   // Host patterns (shExpMatch: * and ?) the PAC file sends DIRECT, like no_proxy: intranet
   // domains ("*.lan"). Checked after pac_proxy_hosts. Empty by default.
   std::vector<std::string> pac_direct_hosts;
+  // Serving stale and background revalidation (RFC 5861, RFC 9111 §4.2.4).
+  // Squid's offline_mode, for a flaky uplink: when the origin cannot be reached, times out or
+  // answers 5xx, any stale entry answers (TCP_REFRESH_FAIL_OLD) unless must-revalidate,
+  // proxy-revalidate, s-maxage or no-cache forbid it.
+  bool offline_mode = false;
+  // The deadline of one background revalidation (stale-while-revalidate).
+  Duration background_revalidation_timeout = std::chrono::seconds(30);
+  // Squid's range_offset_limit: a Range miss whose first range starts at or before this offset
+  // fetches the whole object (so it can be stored) and answers the range from it.
+  std::uint64_t range_offset_limit = 1 << 20;
+  // Squid's refresh_pattern: per-URL heuristic freshness (first match wins), else
+  // heuristic_percent / heuristic_max_lifetime.
+  std::vector<cache::RefreshPattern> refresh_patterns;
 };
 
 // What parse_config decided: run with a config, or exit (help, version, check, error).

@@ -1,6 +1,10 @@
 // One exchange for an absolute-form http:// request: look up the cache, ask the policy, then
 // serve from the cache, revalidate, or fetch from the origin while teeing the body into the
 // store. Knows nothing of the client connection's keep-alive loop.
+//
+// The class is implemented in three files by responsibility: forwarder.cpp (lookup, the
+// decision, invalidation, serving stale), cache_serve.cpp (answering from a stored entry)
+// and origin_fetch.cpp (sending the request to the origin and relaying/storing its answer).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -14,6 +18,7 @@
 
 #include "cache/entry.hpp"
 #include "cache/policy.hpp"
+#include "cache/range.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/origin_pool.hpp"
 #include "proxy/request_target.hpp"
@@ -38,11 +43,26 @@ class Forwarder {
   // tier (in_memory) or was small enough to read with its metadata in one store call; larger
   // disk entries stream their body from the store.
   struct Found {
+    std::string key;  // where the entry lives: the URL key, or a variant key (Vary)
     cache::EntryMeta meta;
     cache::CachedObjectPtr object;
     bool in_memory = false;
   };
 
+  // What the origin answered to the forwarded request: its header is read, its body is still
+  // on the connection. Without a parser, no response could be had and error_* say why.
+  struct OriginReply {
+    std::optional<OriginConnection> origin;
+    std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser;
+    cache::TimePoint request_time{};
+    cache::TimePoint response_time{};
+    boost::beast::http::status error_status = boost::beast::http::status::bad_gateway;
+    std::string error_detail;
+    bool denied = false;           // destination_access refused the origin
+    bool origin_failed = false;    // unreachable, timed out or a broken response (not 413)
+  };
+
+  // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1).
   boost::asio::awaitable<std::optional<Found>> lookup();
   boost::asio::awaitable<Exchange> serve_cached(const Found& found, cache::Seconds age,
                                                 ResultCode code);
@@ -50,10 +70,27 @@ class Forwarder {
                                                 ResultCode code);
   boost::asio::awaitable<Exchange> serve_from_store(const Found& found, cache::Seconds age,
                                                     ResultCode code);
+  // RFC 9110 §14: 206 (one range, or multipart/byteranges) or 416 from a complete entry.
+  boost::asio::awaitable<Exchange> serve_ranges(const Found& found, cache::Seconds age,
+                                                ResultCode code,
+                                                const cache::RangeDecision& decision);
   // Coroutine parameters are named objects at every call site, never temporaries: GCC 12
   // destroys temporaries of a co_await expression at the wrong time.
-  // Sends the request to the origin (conditional when `stale` is set) and relays the answer.
+  // Sends the request to the origin (conditional when `stale` is set) and relays the answer;
+  // answers from `stale` instead when the origin fails and RFC 5861 / offline_mode allow it.
   boost::asio::awaitable<Exchange> fetch(const std::optional<Found>& stale);
+  // origin_fetch.cpp: connect, send header and body (100-continue), read the final header.
+  boost::asio::awaitable<void> send_to_origin(const std::optional<Found>& stale,
+                                              OriginReply& reply);
+  // origin_fetch.cpp: relay the reply to the client, merging a 304 or teeing into the store.
+  boost::asio::awaitable<void> relay_early_hints(const boost::beast::http::fields& hints);
+  boost::asio::awaitable<Exchange> relay_reply(OriginReply& reply,
+                                               const std::optional<Found>& stale);
+  // The store key for a response to this request: the URL key, or a variant key under the
+  // URL's Vary marker (written after the variant's commit when it must change).
+  std::string storage_key(const boost::beast::http::fields& response_headers,
+                          std::optional<cache::EntryMeta>& new_marker);
+  boost::asio::awaitable<void> write_marker(const cache::EntryMeta& marker);
   boost::asio::awaitable<Exchange> send_error(boost::beast::http::status status,
                                               std::string detail);
   boost::asio::awaitable<void> invalidate(const std::vector<std::string>& keys);
@@ -68,9 +105,18 @@ class Forwarder {
   const RequestTarget& target_;
   bool check_destination_;
   std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
+  // The policy for this URL: the global one with refresh_pattern's heuristic rules applied.
+  cache::PolicyConfig policy_;
+  // The Vary marker stored under key_ when lookup found one (RFC 9111 §4.1).
+  std::optional<cache::EntryMeta> marker_;
   boost::beast::flat_buffer origin_buffer_;
   // Held while this request fetches a URL that concurrent misses wait for.
   std::optional<CollapsedFetches::Lease> lease_;
+  // A stored entry that is stale (or otherwise not usable as is): it may still answer if the
+  // origin fails (stale-if-error, offline_mode).
+  std::optional<Found> stale_fallback_;
+  // The client's Range was left out of the origin request to fetch the whole object.
+  bool range_stripped_ = false;
   // Cache keys an unsafe request's response invalidates (RFC 9111 §4.4), erased at the end.
   std::vector<std::string> invalidated_;
 };

@@ -22,6 +22,8 @@ const char* to_string(ResultCode code) {
       return "TCP_DENIED";
     case ResultCode::tcp_tunnel:
       return "TCP_TUNNEL";
+    case ResultCode::tcp_refresh_fail_old:
+      return "TCP_REFRESH_FAIL_OLD";
     case ResultCode::none:
       return "NONE";
   }
@@ -75,6 +77,7 @@ void Stats::count_result(ResultCode code) {
       ++tunnels_;
       break;
     case ResultCode::tcp_denied:
+    case ResultCode::tcp_refresh_fail_old:  // counted per result only
       break;
     case ResultCode::none:
       ++local_;

@@ -20,6 +20,7 @@ enum class ResultCode {
   tcp_refresh_modified,
   tcp_denied,
   tcp_tunnel,
+  tcp_refresh_fail_old,  // the origin failed; a stale entry answered (RFC 5861, offline_mode)
   none,  // answered without a cache decision: errors, local pages. Stays last: see below.
 };
 

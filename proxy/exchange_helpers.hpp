@@ -1,0 +1,79 @@
+// Small helpers shared by the parts of one forwarded exchange (forwarder.cpp, origin_fetch.cpp,
+// cache_serve.cpp): relay sizes, header copying, framing questions. Internal to proxy/.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "cache/hop_by_hop.hpp"
+#include "proxy/request_target.hpp"
+
+namespace cacheproxy::exchange {
+
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+// Bytes moved per read/write while relaying a body: bounds memory per exchange.
+inline constexpr std::size_t kRelayBufferBytes = 64 * 1024;
+// Bodies up to this size are read together with their metadata in the lookup call.
+inline constexpr std::size_t kStoreReadBytes = 256 * 1024;
+// Body bytes read from the store per step when streaming a larger disk hit: bounds memory per
+// hit, and bodies up to this size are read through a single snapshot.
+inline constexpr std::size_t kStoreStreamBytes = 4 * 1024 * 1024;
+
+inline bool is_unsafe(boost::beast::http::verb method) {
+  namespace http = boost::beast::http;
+  // RFC 9110 §9.2.1: safe methods never change the resource; the rest invalidate (§4.4 9111).
+  switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::trace:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// RFC 9110 §6.4.1: responses to HEAD, and 1xx, 204 and 304 responses, never carry content.
+inline bool has_no_content(boost::beast::http::verb method, unsigned status) {
+  return method == boost::beast::http::verb::head || status / 100 == 1 || status == 204 ||
+         status == 304;
+}
+
+inline std::string host_field(const RequestTarget& t) {
+  bool v6 = t.host.find(':') != std::string::npos;
+  std::string host = v6 ? fmt::format("[{}]", t.host) : t.host;
+  return t.port == 80 ? host : fmt::format("{}:{}", host, t.port);
+}
+
+inline void copy_end_to_end_fields(const boost::beast::http::fields& from,
+                                   boost::beast::http::fields& to) {
+  for (const auto& field : from) to.insert(field.name_string(), field.value());
+  cache::remove_hop_by_hop(to);
+}
+
+inline std::string media_type(const boost::beast::http::fields& fields) {
+  auto it = fields.find(boost::beast::http::field::content_type);
+  if (it == fields.end()) return {};
+  std::string_view value = it->value();
+  return std::string(value.substr(0, value.find(';')));
+}
+
+inline bool transient_connection_error(const boost::system::error_code& ec) {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == http::error::partial_message;
+}
+
+}  // namespace cacheproxy::exchange

@@ -1,0 +1,451 @@
+// Forwarder, part 3: the origin side of an exchange — the request in origin-form with its
+// body (send_to_origin), then the answer relayed to the client and teed into the store, or a
+// 304 merged into the stored entry (relay_reply).
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "cache/head_update.hpp"
+#include "cache/preconditions.hpp"
+#include "cache/invalidation.hpp"
+#include "cache/range.hpp"
+#include "cache/variants.hpp"
+#include "proxy/cache_fill.hpp"
+#include "proxy/exchange_helpers.hpp"
+#include "proxy/forwarder.hpp"
+#include "proxy/message_checks.hpp"
+#include "proxy/offload.hpp"
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace exchange;
+
+namespace {
+
+// Streams the client's request body into the origin request's serializer.
+asio::awaitable<boost::system::error_code> relay_request_body(
+    beast::tcp_stream& client, beast::flat_buffer& client_buffer, RequestParser& request,
+    beast::tcp_stream& origin, http::request_serializer<http::buffer_body>& sr,
+    http::request<http::buffer_body>& outgoing, const Config& config) {
+  std::vector<char> buffer(kRelayBufferBytes);
+  while (!request.is_done()) {
+    request.get().body().data = buffer.data();
+    request.get().body().size = buffer.size();
+    client.expires_after(config.client_header_timeout);
+    auto [ec, n] = co_await http::async_read(client, client_buffer, request, use_tuple);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+    std::size_t got = buffer.size() - request.get().body().size;
+    if (got == 0) continue;
+    outgoing.body().data = buffer.data();
+    outgoing.body().size = got;
+    outgoing.body().more = true;
+    origin.expires_after(config.origin_read_timeout);
+    auto [wec, wn] = co_await http::async_write(origin, sr, use_tuple);
+    if (wec == http::error::need_buffer) wec = {};
+    if (wec) co_return wec;
+  }
+  outgoing.body().data = nullptr;
+  outgoing.body().size = 0;
+  outgoing.body().more = false;
+  origin.expires_after(config.origin_read_timeout);
+  auto [ec, n] = co_await http::async_write(origin, sr, use_tuple);
+  if (ec == http::error::need_buffer) ec = {};
+  co_return ec;
+}
+
+}  // namespace
+
+asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stale,
+                                                OriginReply& reply) {
+  const auto& req = request_.get();
+  const Config& config = services_.config;
+
+  // The request as the origin sees it: origin-form target, end-to-end fields only.
+  http::request<http::buffer_body> outgoing;
+  outgoing.method_string(req.method_string());
+  outgoing.target(target_.path);
+  outgoing.version(11);
+  copy_end_to_end_fields(req.base(), outgoing.base());
+  outgoing.set(http::field::host, host_field(target_));
+  outgoing.erase(http::field::expect);  // answered here, before the body is relayed
+  // Squid's range_offset_limit: a Range miss for a cacheable GET fetches the whole object, so
+  // it can be stored, when the range starts early enough; the client still gets its 206.
+  range_stripped_ = false;
+  if (key_ && req.method() == http::verb::get && req.count(http::field::range) == 1 &&
+      cache::request_cacheable(cache::RequestView{req.method(), req.base()}).storable) {
+    auto start = cache::lowest_range_start(req[http::field::range]);
+    range_stripped_ = start && *start <= config.range_offset_limit;
+  }
+  if (range_stripped_) {
+    outgoing.erase(http::field::range);
+    outgoing.erase(http::field::if_range);
+  }
+  // RFC 9110 §7.6.2: each hop forwarding TRACE or OPTIONS decrements Max-Forwards.
+  bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
+  if (auto remaining = max_forwards(req.base()); hop_limited && remaining && *remaining > 0)
+    outgoing.set(http::field::max_forwards, std::to_string(*remaining - 1));
+  append_via(outgoing.base(), req.version(), config.visible_hostname);
+  if (stale) {
+    cache::add_conditional_headers(stale->meta, outgoing.base());
+    services_.stats.count_revalidation();
+  }
+  bool has_body = !request_.is_done();
+  if (has_body) {
+    if (auto length = request_.content_length()) {
+      outgoing.content_length(*length);
+    } else {
+      outgoing.chunked(true);
+    }
+  }
+  outgoing.keep_alive(true);
+
+  // Connect (or reuse), send the header and body, read the response header. A reused idle
+  // connection may have been closed by the origin just now: retry once on a fresh one when
+  // nothing of the body was consumed.
+  std::optional<OriginConnection>& origin = reply.origin;
+  std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
+  boost::system::error_code ec;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // The retry must not get another idle connection that may be just as dead.
+    bool fresh_only = attempt > 0;
+    ConnectOutcome connected =
+        co_await origins_.acquire(target_.host, target_.port, fresh_only, check_destination_);
+    if (!connected.connection) {
+      reply.error_status = static_cast<http::status>(connect_error_status(connected.error));
+      reply.error_detail = std::move(connected.message);
+      reply.denied = connected.error == ConnectError::denied;
+      reply.origin_failed = !reply.denied;
+      co_return;
+    }
+    origin.reset();
+    origin.emplace(std::move(*connected.connection));
+    reply.request_time = cache::Clock::now();
+    http::request_serializer<http::buffer_body> sr{outgoing};
+    origin->stream.expires_after(config.origin_read_timeout);
+    std::size_t written = 0;
+    std::tie(ec, written) = co_await http::async_write_header(origin->stream, sr, use_tuple);
+    if (!ec) {
+      if (has_body) {
+        // RFC 9110 §10.1.1: the proxy answers Expect: 100-continue itself before relaying the
+        // body (the field is not forwarded), so the client never waits for an origin that
+        // might not know it.
+        auto expect = req.find(http::field::expect);
+        if (expect != req.end() && beast::iequals(expect->value(), "100-continue") &&
+            req.version() >= 11) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          client_.expires_after(config.client_write_timeout);
+          co_await asio::async_write(client_, asio::buffer(kContinue), use_tuple);
+        }
+        ec = co_await relay_request_body(client_, client_buffer_, request_, origin->stream, sr,
+                                         outgoing, config);
+      } else {
+        outgoing.body().data = nullptr;
+        outgoing.body().more = false;
+        std::tie(ec, written) = co_await http::async_write(origin->stream, sr, use_tuple);
+      }
+    }
+    if (!ec) {
+      // Interim 1xx responses are consumed here; only the final response is relayed, except
+      // 103 Early Hints (RFC 8297), passed on to HTTP/1.1 clients. Interim responses are
+      // never stored (RFC 9111 §3).
+      bool interim = false;
+      do {
+        parser.emplace();
+        parser->header_limit(config.max_response_header_size);
+        parser->body_limit(boost::none);
+        if (req.method() == http::verb::head) parser->skip(true);
+        origin->stream.expires_after(config.origin_read_timeout);
+        std::size_t n = 0;
+        std::tie(ec, n) =
+            co_await http::async_read_header(origin->stream, origin_buffer_, *parser, use_tuple);
+        unsigned status = ec ? 0 : parser->get().result_int();
+        interim = status / 100 == 1 && status != 101;
+        if (interim && status == 103 && req.version() >= 11) {
+          co_await relay_early_hints(parser->get().base());
+        }
+      } while (interim);
+    }
+    bool retry = ec && origin->reused && !has_body && transient_connection_error(ec) &&
+                 origin_buffer_.size() == 0;
+    if (!retry) break;
+    origin_buffer_.clear();
+  }
+  if (ec == http::error::body_limit) {
+    reply.error_status = http::status::payload_too_large;
+    reply.error_detail = fmt::format(
+        "the request body is larger than max_request_body_size ({} bytes)",
+        config.max_request_body_size);
+    parser.reset();
+    co_return;
+  }
+  if (!ec) {
+    // RFC 9112 §6.3: a response whose length could be read two ways is neither relayed nor
+    // stored, and its connection is not reused.
+    if (FramingCheck framing = check_framing(parser->get().base()); !framing.ok) {
+      reply.error_status = http::status::bad_gateway;
+      reply.error_detail = fmt::format("origin {}:{} sent a malformed response: {}",
+                                       target_.host, target_.port, framing.reason);
+      reply.origin_failed = true;
+      parser.reset();
+      co_return;
+    }
+  }
+  if (ec) {
+    bool timed_out = ec == beast::error::timeout;
+    reply.error_detail =
+        timed_out
+            ? fmt::format("origin {}:{} did not answer in time", target_.host, target_.port)
+            : fmt::format("origin {}:{} failed: {}", target_.host, target_.port, ec.message());
+    reply.error_status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+    reply.origin_failed = true;
+    parser.reset();
+    co_return;
+  }
+  reply.response_time = cache::Clock::now();
+}
+
+asio::awaitable<void> Forwarder::relay_early_hints(const http::fields& hints) {
+  http::response<http::empty_body> early;
+  early.version(11);
+  early.result(static_cast<http::status>(103));
+  early.reason("Early Hints");  // Boost 1.81 does not know the status's name
+  copy_end_to_end_fields(hints, early.base());
+  http::response_serializer<http::empty_body> sr{early};
+  client_.expires_after(services_.config.client_write_timeout);
+  co_await http::async_write_header(client_, sr, use_tuple);
+}
+
+asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
+                                                 const std::optional<Found>& stale) {
+  const auto& req = request_.get();
+  const Config& config = services_.config;
+  cache::RequestView view{req.method(), req.base()};
+  std::optional<OriginConnection>& origin = reply.origin;
+  std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
+  const cache::TimePoint request_time = reply.request_time;
+  const cache::TimePoint response_time = reply.response_time;
+  auto& response = parser->get();
+  unsigned status = response.result_int();
+
+  Exchange ex;
+  ex.direct = true;
+  ex.peer = origin->peer;
+  ex.status = status;
+  ex.mime = media_type(response.base());
+  bool keep = client_keep_alive() && request_.is_done();
+
+  // RFC 9111 §4.3.3/§4.3.4: a 304 to our conditional request freshens the stored entry.
+  if (stale && status == 304) {
+    if (parser->keep_alive() && origin_buffer_.size() == 0)
+      origins_.release(target_.host, target_.port, std::move(*origin));
+    if (!cache::not_modified_selects(stale->meta, response.base())) {
+      // RFC 9111 §4.3.4: a 304 naming another representation updates nothing: drop the
+      // stored response and ask again without our conditions.
+      const std::vector<std::string> replaced{stale->key};
+      co_await invalidate(replaced);
+      if (lease_) lease_->release();
+      const std::optional<Found> nothing_stored;
+      co_return co_await fetch(nothing_stored);
+    }
+    cache::EntryMeta merged =
+        cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
+    // Already placed in the memory tier here, so serving does not place the old one again.
+    Found refreshed{stale->key, merged, nullptr, true};
+    if (stale->object) {
+      refreshed.object =
+          std::make_shared<cache::CachedObject>(cache::CachedObject{merged, stale->object->body});
+      services_.memory.put(stale->key, refreshed.object);
+    }
+    auto& store = services_.store;
+    const std::string& key = stale->key;
+    co_await run_blocking(services_.store_pool,
+                          [&store, &key, &merged] { return store.update_meta(key, merged); });
+    // Requests waiting for this revalidation find the refreshed entry.
+    if (lease_) lease_->release();
+    Exchange served =
+        co_await serve_cached(refreshed, cache::current_age(merged, cache::Clock::now()),
+                              ResultCode::tcp_refresh_unmodified);
+    served.direct = true;
+    served.peer = ex.peer;
+    co_return served;
+  }
+  ex.code = stale ? ResultCode::tcp_refresh_modified : ResultCode::tcp_miss;
+  // RFC 9111 §4.3.5: a HEAD answer to our revalidation freshens the stored GET response when
+  // it describes it, and otherwise shows it is out of date (erased below).
+  bool head_refreshed = false;
+  if (stale && req.method() == http::verb::head && status < 500) {
+    if (std::optional<cache::EntryMeta> updated = cache::update_from_head(
+            stale->meta, status, response.base(), request_time, response_time)) {
+      if (stale->object) {
+        services_.memory.put(stale->key, std::make_shared<cache::CachedObject>(
+                                             cache::CachedObject{*updated, stale->object->body}));
+      }
+      auto& store = services_.store;
+      const std::string& key = stale->key;
+      const cache::EntryMeta& meta = *updated;
+      co_await run_blocking(services_.store_pool,
+                            [&store, &key, &meta] { return store.update_meta(key, meta); });
+      head_refreshed = true;
+      ex.code = ResultCode::tcp_refresh_unmodified;
+    }
+  }
+  // RFC 9111 §4.4: a non-error response to an unsafe method invalidates what it names.
+  if (is_unsafe(req.method()) && status >= 200 && status < 400)
+    invalidated_ = cache::invalidated_keys(target_.url, response.base());
+
+  // Decide storing before anything is sent: the policy sees the origin's header as received.
+  bool store_it = false;
+  if (key_ && req.method() == http::verb::get && cache::request_cacheable(view).storable) {
+    store_it = cache::response_storable(view, status, response.base(), policy_).storable;
+    auto length = parser->content_length();
+    if (length && *length > config.maximum_object_size) store_it = false;
+  }
+  // RFC 9111 §4.1: a response with Vary is stored as one variant beside the others.
+  std::optional<cache::EntryMeta> new_marker;
+  std::string store_key = store_it ? storage_key(response.base(), new_marker) : std::string();
+
+  http::response<http::buffer_body> out;
+  out.result(status);
+  out.reason(response.reason());
+  out.version(req.version());
+  copy_end_to_end_fields(response.base(), out.base());
+  append_via(out.base(), req.version(), config.visible_hostname);
+  bool no_content = has_no_content(req.method(), status);
+  // The client asked for a range we fetched whole: it gets that range (RFC 9110 §14.2), cut
+  // from the body as it streams. Several ranges or an unknown length: the whole 200, which a
+  // server may always send instead.
+  std::optional<cache::ByteRange> slice;
+  if (range_stripped_ && status == 200 && !no_content && parser->content_length()) {
+    cache::RangeDecision decision =
+        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length());
+    if (decision.outcome == cache::RangeOutcome::partial && decision.ranges.size() == 1) {
+      slice = decision.ranges.front();
+      out.result(http::status::partial_content);
+      out.set(http::field::content_range,
+              cache::content_range(*slice, *parser->content_length()));
+      ex.status = 206;
+    }
+  }
+  if (!no_content) {
+    if (slice) {
+      out.content_length(slice->size());
+    } else if (auto length = parser->content_length()) {
+      out.content_length(*length);
+    } else if (req.version() >= 11) {
+      out.chunked(true);
+    } else {
+      keep = false;  // HTTP/1.0 client: the end of the body is the end of the connection
+    }
+  }
+  out.keep_alive(keep);
+  http::response_serializer<http::buffer_body> sr{out};
+  client_.expires_after(config.client_write_timeout);
+  auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
+  ex.bytes = hn;
+  if (hec) co_return ex;
+
+  // Nothing will be stored: requests waiting for this fetch must go to the origin themselves.
+  if (!store_it && lease_) lease_->release();
+  std::optional<CacheFill> fill;
+  if (store_it) {
+    fill.emplace(services_.store, services_.store_pool, services_.stats, store_key,
+                 config.maximum_object_size);
+  }
+  // Commits the entry; called before the last piece reaches the client, so by the time a
+  // client has the whole body, a repeat request finds it stored.
+  auto commit_fill = [&]() -> asio::awaitable<void> {
+    if (!fill || !fill->active()) co_return;
+    cache::EntryMeta meta =
+        cache::make_entry_meta(view, status, response.base(), request_time, response_time);
+    if (co_await fill->commit(std::move(meta))) {
+      // A replaced entry must not be served from memory any longer.
+      services_.memory.erase(store_key);
+      if (new_marker) co_await write_marker(*new_marker);
+    }
+    // Requests waiting for this fetch can now find the entry.
+    if (lease_) lease_->release();
+  };
+
+  std::vector<char> buffer(kRelayBufferBytes);
+  std::uint64_t total = 0;
+  bool origin_unfinished = false;  // stopped reading before the end: not reusable
+  bool complete = no_content || parser->is_done();
+  while (!complete) {
+    response.body().data = buffer.data();
+    response.body().size = buffer.size();
+    origin->stream.expires_after(config.origin_read_timeout);
+    auto [rec, rn] = co_await http::async_read(origin->stream, origin_buffer_, *parser, use_tuple);
+    if (rec == http::error::need_buffer) rec = {};
+    if (rec) {
+      // The origin failed mid-body: cut the client's response off and store nothing.
+      if (fill) co_await fill->abandon();
+      services_.stats.add_bytes_from_origin(total);
+      ex.keep_alive = false;
+      co_return ex;
+    }
+    std::size_t got = buffer.size() - response.body().size;
+    complete = parser->is_done();
+    const std::uint64_t at = total;
+    total += got;
+    if (fill) co_await fill->append(buffer.data(), got);
+    if (complete) co_await commit_fill();
+    const char* piece = buffer.data();
+    std::size_t piece_size = got;
+    if (slice) {
+      // Only the bytes of [first, last] go to the client.
+      std::uint64_t from = std::max(at, slice->first);
+      std::uint64_t to = std::min(at + got, slice->last + 1);
+      piece_size = from < to ? static_cast<std::size_t>(to - from) : 0;
+      piece += from < to ? from - at : 0;
+      if (total > slice->last && !complete && !(fill && fill->active())) {
+        // The range is complete and nothing is stored: the rest of the body is not needed.
+        origin_unfinished = true;
+        complete = true;
+      }
+    }
+    if (piece_size == 0) continue;
+    out.body().data = const_cast<char*>(piece);
+    out.body().size = piece_size;
+    out.body().more = true;
+    client_.expires_after(config.client_write_timeout);
+    auto [wec, wn] = co_await http::async_write(client_, sr, use_tuple);
+    if (wec == http::error::need_buffer) wec = {};
+    ex.bytes += wn;
+    if (wec) {
+      // The client left: whatever was read so far is not a whole body.
+      if (fill) co_await fill->abandon();
+      services_.stats.add_bytes_from_origin(total);
+      ex.keep_alive = false;
+      co_return ex;
+    }
+  }
+  co_await commit_fill();  // bodyless responses never entered the loop
+  services_.stats.add_bytes_from_origin(total);
+  if (!no_content) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    client_.expires_after(config.client_write_timeout);
+    auto [fec, fn] = co_await http::async_write(client_, sr, use_tuple);
+    ex.bytes += fn;
+    if (fec) keep = false;
+  }
+  if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
+    origins_.release(target_.host, target_.port, std::move(*origin));
+  if (stale && !store_it && !head_refreshed && status < 500) {
+    // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
+    // old one must not be served any more either. A 5xx replaces nothing: the stored entry
+    // stays for stale-if-error.
+    const std::vector<std::string> replaced{stale->key};
+    co_await invalidate(replaced);
+  }
+  ex.keep_alive = keep;
+  co_return ex;
+}
+}  // namespace cacheproxy
