@@ -4,6 +4,9 @@
 #include <array>
 #include <boost/url.hpp>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 
 namespace cacheproxy::cache {
 
@@ -129,7 +132,39 @@ bool path_is_abempty(const urls::url_view& u) {
 
 }  // namespace
 
+namespace {
+
+std::optional<std::string> normalize_uncached(std::string_view url);
+
+// Hot URLs are requested again and again: each thread remembers the keys of the last URLs it
+// normalized, in a small direct-mapped table, so a repeat costs a hash and a compare instead
+// of a parse. Only short URLs are kept, which bounds the table's memory per thread
+// (kMemoSlots * kMemoMaxUrl * 2 bytes at most).
+constexpr std::size_t kMemoSlots = 256;
+constexpr std::size_t kMemoMaxUrl = 256;
+
+struct MemoSlot {
+  std::string url;
+  std::optional<std::string> key;
+  bool used = false;
+};
+
+}  // namespace
+
 std::optional<std::string> normalize_cache_key(std::string_view url) {
+  if (url.size() > kMemoMaxUrl) return normalize_uncached(url);
+  thread_local std::array<MemoSlot, kMemoSlots> memo;
+  MemoSlot& slot = memo[std::hash<std::string_view>{}(url) % kMemoSlots];
+  if (slot.used && slot.url == url) return slot.key;
+  slot.key = normalize_uncached(url);
+  slot.url.assign(url);
+  slot.used = true;
+  return slot.key;
+}
+
+namespace {
+
+std::optional<std::string> normalize_uncached(std::string_view url) {
   const auto parsed = urls::parse_uri(urls::string_view(url.data(), url.size()));
   if (!parsed) return std::nullopt;
   const urls::url_view& u = *parsed;
@@ -165,5 +200,7 @@ std::optional<std::string> normalize_cache_key(std::string_view url) {
   // The fragment is never part of the request target (RFC 9110 §4.2.5): dropped.
   return key;
 }
+
+}  // namespace
 
 }  // namespace cacheproxy::cache

@@ -87,3 +87,18 @@ TEST_CASE("different resources get different keys", "[cache_key]") {
   REQUIRE(b.has_value());
   CHECK(*a != *b);
 }
+
+TEST_CASE("normalize_cache_key answers repeats and colliding URLs alike", "[cache_key]") {
+  // More URLs than the per-thread memo has slots, twice over: every answer must be the one
+  // for its own URL, whether it was remembered, evicted by a collision or never kept.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < 1000; ++i) {
+      std::string url = "http://Example.COM:80/a/../p" + std::to_string(i) + "?q=%7e";
+      CHECK(normalize_cache_key(url) == "http://example.com/p" + std::to_string(i) + "?q=~");
+    }
+    CHECK_FALSE(normalize_cache_key("ftp://example.com/p1"));
+    const std::string long_path(400, 'x');
+    CHECK(normalize_cache_key("http://example.com/" + long_path) ==
+          "http://example.com/" + long_path);
+  }
+}
