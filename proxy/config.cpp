@@ -326,6 +326,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
         list.target.push_back(lower(token));
       }
     }
+  }
   c.refresh_patterns.clear();
   for (const std::string& line : raw.refresh_pattern) {
     std::string error;

@@ -39,6 +39,7 @@ void TopHosts::record(std::string_view host, ResultCode code, std::uint64_t byte
     case ResultCode::tcp_hit:
     case ResultCode::tcp_mem_hit:
     case ResultCode::tcp_refresh_unmodified:
+    case ResultCode::tcp_refresh_fail_old:  // stale, served from the cache
       bytes_saved = bytes_sent;
       break;
     case ResultCode::tcp_miss:
