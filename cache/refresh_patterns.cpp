@@ -2,9 +2,40 @@
 
 #include <fmt/format.h>
 
+#include <regex.h>
+
 #include <charconv>
 
 namespace cacheproxy::cache {
+
+struct UrlRegex::Compiled {
+  regex_t regex{};
+  ~Compiled() { regfree(&regex); }
+};
+
+std::optional<UrlRegex> UrlRegex::compile(const std::string& pattern, bool icase,
+                                          std::string* error) {
+  regex_t regex{};
+  int flags = REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0);
+  if (int rc = regcomp(&regex, pattern.c_str(), flags); rc != 0) {
+    char message[256];
+    regerror(rc, &regex, message, sizeof message);
+    *error = message;
+    return std::nullopt;  // regcomp leaves nothing to free on failure
+  }
+  // The compiled form is owned from here on; only this copy is ever freed.
+  auto compiled = std::make_shared<Compiled>();
+  compiled->regex = regex;
+  UrlRegex out;
+  out.compiled_ = std::move(compiled);
+  return out;
+}
+
+bool UrlRegex::search(std::string_view text) const {
+  // regexec wants a NUL-terminated string; URLs are short, one copy per check is fine.
+  std::string terminated(text);
+  return regexec(&compiled_->regex, terminated.c_str(), 0, nullptr, 0) == 0;
+}
 
 namespace {
 
@@ -48,12 +79,10 @@ std::optional<RefreshPattern> parse_refresh_pattern(std::string_view line, std::
   }
   RefreshPattern pattern;
   pattern.source = std::string(line);
-  try {
-    auto flags = std::regex::extended | std::regex::optimize;
-    if (icase) flags |= std::regex::icase;
-    pattern.regex = std::regex(std::string(w[0]), flags);
-  } catch (const std::regex_error& e) {
-    *error = fmt::format("'{}': invalid regular expression: {}", line, e.what());
+  std::string regex_error;
+  pattern.regex = UrlRegex::compile(std::string(w[0]), icase, &regex_error);
+  if (!pattern.regex) {
+    *error = fmt::format("'{}': invalid regular expression: {}", line, regex_error);
     return std::nullopt;
   }
   pattern.rules.min_lifetime = std::chrono::minutes(*min);
@@ -65,7 +94,7 @@ std::optional<RefreshPattern> parse_refresh_pattern(std::string_view line, std::
 const HeuristicRules& heuristic_for(const std::vector<RefreshPattern>& patterns,
                                     std::string_view url, const HeuristicRules& fallback) {
   for (const RefreshPattern& pattern : patterns) {
-    if (std::regex_search(url.begin(), url.end(), pattern.regex)) return pattern.rules;
+    if (pattern.regex && pattern.regex->search(url)) return pattern.rules;
   }
   return fallback;
 }

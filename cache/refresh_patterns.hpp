@@ -3,8 +3,8 @@
 // (RFC 9111 §4.2.2); URLs no pattern matches keep the global rules. Pure.
 #pragma once
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +13,24 @@
 
 namespace cacheproxy::cache {
 
+// A compiled POSIX extended regular expression (regcomp, as Squid's refresh_pattern uses),
+// shared between copies of a config; matching does not modify it, so threads may share it.
+class UrlRegex {
+ public:
+  // Compiles `pattern`; on failure returns nullopt and sets *error to regerror's text.
+  static std::optional<UrlRegex> compile(const std::string& pattern, bool icase,
+                                         std::string* error);
+  // True if the expression matches anywhere in `text`.
+  bool search(std::string_view text) const;
+
+ private:
+  struct Compiled;
+  std::shared_ptr<const Compiled> compiled_;
+};
+
 struct RefreshPattern {
   std::string source;  // the line as configured, for messages
-  std::regex regex;
+  std::optional<UrlRegex> regex;
   HeuristicRules rules;
 };
 

@@ -78,3 +78,10 @@ TEST_CASE("heuristic lifetime is percent of age since modification between min a
   CHECK(freshness_lifetime(modified_ago(std::chrono::hours(10)), floor_only).lifetime ==
         std::chrono::minutes(30));
 }
+
+TEST_CASE("refresh_pattern: an invalid regular expression is refused with regcomp's reason",
+          "[refresh_pattern]") {
+  std::string error;
+  CHECK_FALSE(cacheproxy::cache::parse_refresh_pattern("([a- 10 50 1440", &error));
+  CHECK(error.find("invalid regular expression") != std::string::npos);
+}
