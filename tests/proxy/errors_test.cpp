@@ -163,6 +163,15 @@ TEST_CASE("ambiguous request framing is refused and never reaches the origin",
            std::string("Content-Length: 5, 6\r\n"),
            std::string("Transfer-Encoding: chunked, identity\r\n"),
            std::string("Transfer-Encoding: gzip\r\n"),
+           std::string("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+           std::string("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"),
+           std::string("Content-Length: +5\r\n"),
+           std::string("Content-Length: 0x5\r\n"),
+           std::string("Content-Length: -5\r\n"),
+           std::string("Transfer-Encoding : chunked\r\n"),
+           std::string("Content-Length : 5\r\n"),
+           std::string("Content-Length: 5\r\n Transfer-Encoding: chunked\r\n"),
+           std::string("Transfer-Encoding: xchunked\r\n"),
        }) {
     INFO(headers);
     std::string reply =
