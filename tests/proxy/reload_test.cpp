@@ -153,6 +153,9 @@ TEST_CASE("reload: new cache budgets and connection caps apply at once", "[reloa
     for (int i = 0; i < 10; ++i) client.get(origin.url(fmt::format("/object/{}", i)));
   Services& services = proxy.server().services();
   REQUIRE(services.store.usage().entries == 10);
+  // A disk hit is placed in the memory tier after its response is written: wait for the last.
+  for (int i = 0; i < 500 && services.memory.entries() < 10; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   REQUIRE(services.memory.entries() == 10);
 
   Config smaller = *proxy.server().live_config();
