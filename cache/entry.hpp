@@ -32,10 +32,16 @@ struct EntryMeta {
   std::uint64_t body_id = 0;
 };
 
-// A whole entry in memory: what the memory tier holds.
+// A whole entry in memory: what the memory tier holds. Built by make_cached_object()
+// (cache/cached_object.hpp), which also fills wire_fields.
 struct CachedObject {
   EntryMeta meta;
   std::string body;
+  // meta.headers as they go on the wire ("Name: value\r\n" each), minus the fields every
+  // response sets for itself (Age, Content-Length, Transfer-Encoding, Connection), with any
+  // stored Via lines last so the proxy's own Via can follow them. Serialized once, so a memory
+  // hit writes it without rebuilding a header per request.
+  std::string wire_fields;
 };
 
 using CachedObjectPtr = std::shared_ptr<const CachedObject>;

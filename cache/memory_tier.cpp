@@ -1,5 +1,7 @@
 #include "cache/memory_tier.hpp"
 
+#include "cache/cached_object.hpp"
+
 namespace cacheproxy::cache {
 namespace {
 
@@ -20,7 +22,8 @@ std::uint64_t fields_charge(const http::fields& fields) {
 MemoryTier::MemoryTier(std::uint64_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}
 
 std::uint64_t MemoryTier::charge(std::string_view key, const CachedObject& object) {
-  return key.size() + object.body.size() + fields_charge(object.meta.headers) +
+  return key.size() + object.body.size() + object.wire_fields.size() +
+         fields_charge(object.meta.headers) +
          fields_charge(object.meta.vary_request_headers) + kSlotOverhead;
 }
 
@@ -50,7 +53,7 @@ void MemoryTier::update_meta(std::string_view key, const EntryMeta& meta) {
   // A 304 never changes the body; metadata describing another size belongs to another body.
   if (meta.body_size != old->body.size()) return;
   // Readers may still hold the old object, so it is copied, never changed in place.
-  auto updated = std::make_shared<const CachedObject>(CachedObject{meta, old->body});
+  auto updated = make_cached_object(meta, old->body);
   const std::uint64_t updated_charge = charge(key, *updated);
   if (!admissible(*updated, updated_charge)) return;
   insert_locked(std::string(key), std::move(updated), updated_charge);

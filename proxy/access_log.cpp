@@ -68,9 +68,17 @@ std::string AccessLog::open_file(const std::string& path, std::FILE** file, bool
 AccessLog::AccessLog(const std::string& path, std::string* error) {
   std::string message = open_file(path, &file_, &owned_);
   if (error) *error = message;
+  writer_ = std::thread([this] { run_writer(); });
 }
 
 AccessLog::~AccessLog() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_changed_.notify_one();
+  writer_.join();
+  write_pending();
   if (owned_) std::fclose(file_);
 }
 
@@ -78,7 +86,17 @@ std::string AccessLog::reopen(const std::string& path) {
   std::FILE* file = nullptr;
   bool owned = false;
   if (std::string error = open_file(path, &file, &owned); !error.empty()) return error;
-  std::lock_guard lock(mutex_);
+  // Lines queued before the reopen belong to the old file (logrotate's renamed one).
+  std::lock_guard lock(file_mutex_);
+  {
+    std::lock_guard queue_lock(queue_mutex_);
+    std::string lines = std::move(pending_);
+    pending_.clear();
+    if (file_ != nullptr && !lines.empty()) {
+      std::fwrite(lines.data(), 1, lines.size(), file_);
+      std::fflush(file_);
+    }
+  }
   if (owned_) std::fclose(file_);
   file_ = file;
   owned_ = owned;
@@ -87,10 +105,43 @@ std::string AccessLog::reopen(const std::string& path) {
 
 void AccessLog::write(const AccessRecord& r) {
   std::string line = format_access_line(r);
-  std::lock_guard lock(mutex_);
-  if (file_ == nullptr) return;
-  std::fwrite(line.data(), 1, line.size(), file_);
-  // Whole lines reach the file at once, so a tail -f or an analyzer never sees half a line.
+  bool wake = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    // The writer sleeps while nothing waits; the first line of a batch wakes it, and so does a
+    // batch grown large enough to write at once.
+    wake = pending_.empty();
+    pending_ += line;
+    wake = wake || pending_.size() >= kFlushBytes;
+  }
+  if (wake) queue_changed_.notify_one();
+}
+
+void AccessLog::flush() { write_pending(); }
+
+void AccessLog::run_writer() {
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_changed_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (stopping_) return;  // the destructor writes what is left
+      // Let the batch gather, so a busy proxy writes a few times a second, not per request.
+      queue_changed_.wait_for(lock, kFlushDelay,
+                              [this] { return stopping_ || pending_.size() >= kFlushBytes; });
+    }
+    write_pending();
+  }
+}
+
+void AccessLog::write_pending() {
+  std::lock_guard lock(file_mutex_);
+  std::string lines;
+  {
+    std::lock_guard queue_lock(queue_mutex_);
+    lines.swap(pending_);
+  }
+  if (file_ == nullptr || lines.empty()) return;
+  std::fwrite(lines.data(), 1, lines.size(), file_);
   std::fflush(file_);
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "proxy/stats.hpp"
 
@@ -32,16 +34,27 @@ struct AccessRecord {
 // so a line always splits into exactly ten fields.
 std::string format_access_line(const AccessRecord& r);
 
+// Lines are formatted by the thread that finished the request and written by the log's own
+// thread in batches (at most kFlushDelay late, or sooner once kFlushBytes are waiting): a
+// write and flush per request would cost a system call on every hit. Whole lines reach the
+// file at once, in the order the requests finished.
 class AccessLog {
  public:
+  static constexpr std::chrono::milliseconds kFlushDelay{50};
+  static constexpr std::size_t kFlushBytes = 64 * 1024;
+
   // path: a file to append to, "-" for stdout, "none" or empty to discard.
   // Sets *error and leaves the log disabled if the file cannot be opened.
   explicit AccessLog(const std::string& path, std::string* error = nullptr);
+  // Writes every line still waiting.
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
+  // Queues the record's line; never waits for the disk.
   void write(const AccessRecord& r);
+  // Writes every queued line now (tests, shutdown).
+  void flush();
 
   // Closes the file and opens `path` (the same one after logrotate renamed it, on SIGUSR1, or a
   // new one on reload). Returns an error message, empty on success; on failure the old file
@@ -52,9 +65,22 @@ class AccessLog {
   // Opens path as the constructor describes: *file is nullptr for "none", stdout for "-".
   static std::string open_file(const std::string& path, std::FILE** file, bool* owned);
 
-  std::mutex mutex_;
-  std::FILE* file_ = nullptr;  // guarded by mutex_
-  bool owned_ = false;
+  // The writer thread: waits for lines, lets a batch gather, writes it.
+  void run_writer();
+  // Takes every queued line and writes it to the current file. Taking and writing happen
+  // under file_mutex_, so batches reach the file in the order they were queued.
+  void write_pending();
+
+  // Held while a batch is taken and written, and while reopen() swaps the file.
+  std::mutex file_mutex_;
+  std::FILE* file_ = nullptr;  // guarded by file_mutex_
+  bool owned_ = false;         // guarded by file_mutex_
+
+  std::mutex queue_mutex_;  // taken after file_mutex_ when both are held
+  std::condition_variable queue_changed_;
+  std::string pending_;    // guarded by queue_mutex_: formatted lines not yet written
+  bool stopping_ = false;  // guarded by queue_mutex_
+  std::thread writer_;     // last: started once every member above is ready
 };
 
 }  // namespace cacheproxy

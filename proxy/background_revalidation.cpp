@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "cache/cached_object.hpp"
 #include "cache/policy.hpp"
 #include "cache/variants.hpp"
 #include "proxy/cache_fill.hpp"
@@ -107,8 +108,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
     cache::EntryMeta merged =
         cache::merge_not_modified(job->stale, response.base(), request_time, response_time);
     if (job->object) {
-      services.memory.put(job->key, std::make_shared<cache::CachedObject>(
-                                        cache::CachedObject{merged, job->object->body}));
+      services.memory.put(job->key, cache::make_cached_object(merged, job->object->body));
     }
     auto& store = services.store;
     const std::string& key = job->key;

@@ -3,15 +3,16 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/span_body.hpp>
-#include <random>
 #include <boost/beast/http/write.hpp>
+#include <random>
 
+#include "cache/cached_object.hpp"
 #include "cache/preconditions.hpp"
 #include "cache/range.hpp"
 #include "proxy/exchange_helpers.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/offload.hpp"
+#include "proxy/whole_object_response.hpp"
 
 namespace cacheproxy {
 
@@ -27,9 +28,9 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
   const auto& req = request_.get();
   // RFC 9111 §4.3.2: the client's own validator matches the stored response: 304, no body.
   // RFC 9110 §13.2.2 evaluates these preconditions before Range.
-  if (cache::client_has_current(cache::RequestView{req.method(), req.base()}, found.meta)) {
+  if (cache::client_has_current(cache::RequestView{req.method(), req.base()}, *found.meta)) {
     http::response<http::empty_body> res{http::status::not_modified, req.version()};
-    for (const auto& field : cache::not_modified_fields(found.meta))
+    for (const auto& field : cache::not_modified_fields(*found.meta))
       res.insert(field.name_string(), field.value());
     res.set(http::field::age, std::to_string(age.count()));
     append_via(res, req.version(), services_.config.visible_hostname);
@@ -47,7 +48,7 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
   // RFC 9110 §14.2: Range applies to GET only; a stored complete 200 answers it.
   if (req.method() == http::verb::get && req.count(http::field::range) > 0) {
     cache::RangeDecision decision =
-        cache::evaluate_range(req.base(), found.meta, found.meta.body_size);
+        cache::evaluate_range(req.base(), *found.meta, found.meta->body_size);
     if (decision.outcome != cache::RangeOutcome::full) {
       co_return co_await serve_ranges(found, age, code, decision);
     }
@@ -81,24 +82,19 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   const auto& config = services_.config;
   Exchange ex;
   ex.code = code;
-  ex.status = found.meta.status;
-  ex.mime = media_type(found.meta.headers);
+  ex.status = found.meta->status;
+  ex.mime = media_type(found.meta->headers);
   bool keep = client_keep_alive() && request_.is_done();
 
-  http::response<http::span_body<const char>> res;
-  prepare_cached_header(res, found.meta, age, req.version(), keep, config.visible_hostname);
+  WholeObjectResponse response;
+  response.version = req.version();
+  response.age = age;
+  response.keep_alive = keep;
+  response.head_only = req.method() == http::verb::head;
+  response.visible_hostname = config.visible_hostname;
   client_.expires_after(config.client_write_timeout);
-  boost::system::error_code ec;
-  std::size_t n = 0;
-  if (req.method() == http::verb::head) {
-    http::response_serializer<http::span_body<const char>> sr{res};
-    std::tie(ec, n) = co_await http::async_write_header(client_, sr, use_tuple);
-  } else {
-    // The object is shared and immutable: the body is written straight from it, no copy.
-    res.body() = {found.object->body.data(), found.object->body.size()};
-    std::tie(ec, n) = co_await http::async_write(client_, res, use_tuple);
-    if (!ec) services_.stats.add_bytes_from_cache(found.object->body.size());
-  }
+  auto [ec, n] = co_await write_whole_object(client_, *found.object, response);
+  if (!ec && !response.head_only) services_.stats.add_bytes_from_cache(found.object->body.size());
   // A disk hit is worth keeping hot; the tier refuses what is too large for it.
   if (!found.in_memory) services_.memory.put(found.key, found.object);
   ex.bytes = n;
@@ -112,13 +108,13 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   const auto& config = services_.config;
   Exchange ex;
   ex.code = code;
-  ex.status = found.meta.status;
-  ex.mime = media_type(found.meta.headers);
+  ex.status = found.meta->status;
+  ex.mime = media_type(found.meta->headers);
   bool keep = client_keep_alive() && request_.is_done();
 
   auto& store = services_.store;
   const std::string& key = found.key;
-  const cache::EntryMeta& meta = found.meta;
+  const cache::EntryMeta& meta = *found.meta;
   // Each read_body call reads through one LevelDB snapshot, so reading in large steps keeps
   // an entry evicted or replaced meanwhile readable to the end of the step. The first step
   // is read before anything is sent: if the entry is already gone, this is simply a miss.
@@ -135,7 +131,7 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   }
 
   http::response<http::buffer_body> res;
-  prepare_cached_header(res, found.meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, *found.meta, age, req.version(), keep, config.visible_hostname);
   http::response_serializer<http::buffer_body> sr{res};
   client_.expires_after(config.client_write_timeout);
   auto [ec, n] = co_await http::async_write_header(client_, sr, use_tuple);
@@ -146,7 +142,7 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   }
 
   // A body small enough for the memory tier is kept while it streams: a second hit is hot.
-  bool promote = found.meta.body_size <= services_.memory.max_object_bytes();
+  bool promote = found.meta->body_size <= services_.memory.max_object_bytes();
   std::string kept;
   std::uint64_t offset = 0;
   while (offset < meta.body_size) {
@@ -181,7 +177,7 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   ex.bytes += fn;
   services_.stats.add_bytes_from_cache(offset);
   if (promote && !fec) {
-    auto object = std::make_shared<cache::CachedObject>(cache::CachedObject{meta, std::move(kept)});
+    auto object = cache::make_cached_object(meta, std::move(kept));
     services_.memory.put(key, std::move(object));
   }
   ex.keep_alive = keep && !fec;
@@ -207,7 +203,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
                                                   const cache::RangeDecision& decision) {
   const auto& req = request_.get();
   const auto& config = services_.config;
-  const cache::EntryMeta& meta = found.meta;
+  const cache::EntryMeta& meta = *found.meta;
   const std::uint64_t length = meta.body_size;
   Exchange ex;
   ex.code = code;

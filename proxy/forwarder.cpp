@@ -10,6 +10,7 @@
 #include <random>
 
 #include "cache/cache_key.hpp"
+#include "cache/cached_object.hpp"
 #include "cache/refresh_patterns.hpp"
 #include "cache/serving_stale.hpp"
 #include "cache/variants.hpp"
@@ -76,7 +77,7 @@ asio::awaitable<Exchange> Forwarder::run() {
     std::optional<Found> found = co_await lookup();
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
-      auto decision = cache::evaluate_entry(view, found->meta, now, policy_);
+      auto decision = cache::evaluate_entry(view, *found->meta, now, policy_);
       // Another variant (a stored response whose Vary does not match) is never a fallback.
       if (decision.action != cache::Action::serve &&
           decision.reason != cache::Reason::vary_mismatch) {
@@ -89,11 +90,11 @@ asio::awaitable<Exchange> Forwarder::run() {
               found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
         case cache::Action::revalidate: {
           // RFC 5861 §3: answer from the stale entry now, revalidate in the background.
-          if (cache::stale_while_revalidate_allowed(view, found->meta, now, policy_)) {
+          if (cache::stale_while_revalidate_allowed(view, *found->meta, now, policy_)) {
             if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
               start_background_revalidation(services_, origins_, client_.get_executor(),
                                             target_, check_destination_, found->key,
-                                            found->meta, found->object, req.base(),
+                                            *found->meta, found->object, req.base(),
                                             std::move(*lease));
             }
             co_return co_await serve_cached(
@@ -134,23 +135,26 @@ asio::awaitable<Exchange> Forwarder::run() {
   co_return ex;
 }
 
+Forwarder::Found Forwarder::found_object(std::string key, cache::CachedObjectPtr object,
+                                         bool in_memory) {
+  std::shared_ptr<const cache::EntryMeta> meta(object, &object->meta);
+  return Found{std::move(key), std::move(meta), std::move(object), in_memory};
+}
+
 asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   marker_.reset();
   const http::fields& request_fields = request_.get().base();
-  auto touch = [this](const std::string& key) {
-    // Recency for the disk tier's eviction, recorded off the network thread (it may write
-    // to LevelDB); nothing waits for it.
-    asio::post(services_.store_pool, [&store = services_.store, key] { store.touch(key); });
-  };
+  // Recency for the disk tier's eviction, handed to the store in batches: nothing waits.
+  auto touch = [this](const std::string& key) { services_.shared.recency->record(key); };
   if (auto object = services_.memory.get(*key_)) {
     touch(*key_);
-    if (!cache::is_vary_marker(object->meta)) co_return Found{*key_, object->meta, object, true};
+    if (!cache::is_vary_marker(object->meta)) co_return found_object(*key_, object, true);
     // RFC 9111 §4.1: the URL has variants; the request's nominated fields select one.
     marker_ = object->meta;
     std::string variant = cache::variant_key(*key_, *marker_, request_fields);
     if (auto held = services_.memory.get(variant)) {
       touch(variant);
-      co_return Found{variant, held->meta, held, true};
+      co_return found_object(std::move(variant), held, true);
     }
   }
   auto& store = services_.store;
@@ -173,21 +177,22 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
         // A marker under a variant key cannot happen unless stored by mistake: not servable.
         if (!meta || cache::is_vary_marker(*meta)) return std::nullopt;
         if (meta->body_size > exchange::kStoreReadBytes) {
-          return Found{std::move(key), std::move(*meta), nullptr, false};
+          return Found{std::move(key),
+                       std::make_shared<const cache::EntryMeta>(std::move(*meta)), nullptr,
+                       false};
         }
         // Small bodies (most of them) are read in the same call: one hop to the store, and no
         // window in which a concurrent replacement could cut the response short.
         std::optional<std::string> body =
             store.read_body(key, *meta, 0, exchange::kStoreReadBytes);
         if (!body || body->size() != meta->body_size) return std::nullopt;  // replaced: a miss
-        auto object = std::make_shared<cache::CachedObject>(
-            cache::CachedObject{std::move(*meta), std::move(*body)});
-        return Found{std::move(key), object->meta, object, false};
+        auto object = cache::make_cached_object(std::move(*meta), std::move(*body));
+        return found_object(std::move(key), std::move(object), false);
       });
   // Keep a marker found on disk in memory, so the next lookup of the URL starts there.
   if (marker_ && !services_.memory.get(*key_)) {
     services_.memory.put(*key_,
-                         std::make_shared<cache::CachedObject>(cache::CachedObject{*marker_, {}}));
+                         cache::make_cached_object(*marker_, {}));
   }
   co_return found;
 }
@@ -212,7 +217,7 @@ asio::awaitable<void> Forwarder::write_marker(const cache::EntryMeta& marker) {
     return insert && insert->commit(marker);
   });
   if (stored) {
-    services_.memory.put(key, std::make_shared<cache::CachedObject>(cache::CachedObject{marker, {}}));
+    services_.memory.put(key, cache::make_cached_object(marker, {}));
     marker_ = marker;
   }
 }
@@ -251,13 +256,13 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     const auto& req = request_.get();
     cache::RequestView view{req.method(), req.base()};
     const cache::TimePoint now = cache::Clock::now();
-    if (cache::stale_if_error_allowed(view, stale_fallback_->meta, now, policy_,
+    if (cache::stale_if_error_allowed(view, *stale_fallback_->meta, now, policy_,
                                       services_.config.offline_mode)) {
       // Taken out first: serving may fall back to fetch() if the body vanished.
       const Found fallback = std::move(*stale_fallback_);
       stale_fallback_.reset();
       reply.origin.reset();  // an unread 5xx body: the connection is not reused
-      Exchange served = co_await serve_cached(fallback, cache::current_age(fallback.meta, now),
+      Exchange served = co_await serve_cached(fallback, cache::current_age(*fallback.meta, now),
                                               ResultCode::tcp_refresh_fail_old);
       served.direct = true;
       co_return served;

@@ -44,10 +44,14 @@ class Forwarder {
   // disk entries stream their body from the store.
   struct Found {
     std::string key;  // where the entry lives: the URL key, or a variant key (Vary)
-    cache::EntryMeta meta;
+    // Shares ownership with object when there is one (an aliasing pointer): a hit copies no
+    // header fields.
+    std::shared_ptr<const cache::EntryMeta> meta;
     cache::CachedObjectPtr object;
     bool in_memory = false;
   };
+  // A whole entry, in memory or read with its metadata.
+  static Found found_object(std::string key, cache::CachedObjectPtr object, bool in_memory);
 
   // What the origin answered to the forwarded request: its header is read, its body is still
   // on the connection. Without a parser, no response could be had and error_* say why.

@@ -7,6 +7,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "cache/cached_object.hpp"
 #include "cache/head_update.hpp"
 #include "cache/preconditions.hpp"
 #include "cache/invalidation.hpp"
@@ -92,7 +93,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
     outgoing.set(http::field::max_forwards, std::to_string(*remaining - 1));
   append_via(outgoing.base(), req.version(), config.visible_hostname);
   if (stale) {
-    cache::add_conditional_headers(stale->meta, outgoing.base());
+    cache::add_conditional_headers(*stale->meta, outgoing.base());
     services_.stats.count_revalidation();
   }
   bool has_body = !request_.is_done();
@@ -244,7 +245,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   if (stale && status == 304) {
     if (parser->keep_alive() && origin_buffer_.size() == 0)
       origins_.release(target_.host, target_.port, std::move(*origin));
-    if (!cache::not_modified_selects(stale->meta, response.base())) {
+    if (!cache::not_modified_selects(*stale->meta, response.base())) {
       // RFC 9111 §4.3.4: a 304 naming another representation updates nothing: drop the
       // stored response and ask again without our conditions.
       const std::vector<std::string> replaced{stale->key};
@@ -254,12 +255,12 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       co_return co_await fetch(nothing_stored);
     }
     cache::EntryMeta merged =
-        cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
+        cache::merge_not_modified(*stale->meta, response.base(), request_time, response_time);
     // Already placed in the memory tier here, so serving does not place the old one again.
-    Found refreshed{stale->key, merged, nullptr, true};
+    Found refreshed{stale->key, std::make_shared<const cache::EntryMeta>(merged), nullptr, true};
     if (stale->object) {
-      refreshed.object =
-          std::make_shared<cache::CachedObject>(cache::CachedObject{merged, stale->object->body});
+      refreshed = found_object(stale->key, cache::make_cached_object(merged, stale->object->body),
+                               true);
       services_.memory.put(stale->key, refreshed.object);
     }
     auto& store = services_.store;
@@ -281,10 +282,9 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   bool head_refreshed = false;
   if (stale && req.method() == http::verb::head && status < 500) {
     if (std::optional<cache::EntryMeta> updated = cache::update_from_head(
-            stale->meta, status, response.base(), request_time, response_time)) {
+            *stale->meta, status, response.base(), request_time, response_time)) {
       if (stale->object) {
-        services_.memory.put(stale->key, std::make_shared<cache::CachedObject>(
-                                             cache::CachedObject{*updated, stale->object->body}));
+        services_.memory.put(stale->key, cache::make_cached_object(*updated, stale->object->body));
       }
       auto& store = services_.store;
       const std::string& key = stale->key;

@@ -118,9 +118,16 @@ RequestTarget classify_target(http::verb method, std::string_view target,
   return t;
 }
 
+void append_via_value(fmt::memory_buffer& out, unsigned http_version,
+                      std::string_view visible_hostname) {
+  fmt::format_to(std::back_inserter(out), "{}.{} {} (cacheproxy/{})", http_version / 10,
+                 http_version % 10, visible_hostname, kVersion);
+}
+
 std::string via_value(unsigned http_version, std::string_view visible_hostname) {
-  return fmt::format("{}.{} {} (cacheproxy/{})", http_version / 10, http_version % 10,
-                     visible_hostname, kVersion);
+  fmt::memory_buffer out;
+  append_via_value(out, http_version, visible_hostname);
+  return fmt::to_string(out);
 }
 
 void append_via(http::fields& fields, unsigned http_version, std::string_view visible_hostname) {

@@ -1,6 +1,8 @@
 // Pure classification of a request's target (RFC 9112 §3.2): where does it go?
 #pragma once
 
+#include <fmt/format.h>
+
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cstdint>
@@ -37,6 +39,9 @@ RequestTarget classify_target(boost::beast::http::verb method, std::string_view 
 
 // Via field value for this proxy (RFC 9110 §7.6.3), e.g. "1.1 cacheproxy (cacheproxy/0.1.0)".
 std::string via_value(unsigned http_version, std::string_view visible_hostname);
+// The same value appended to `out`, for callers that build a header without allocating.
+void append_via_value(fmt::memory_buffer& out, unsigned http_version,
+                      std::string_view visible_hostname);
 
 // Appends this proxy's entry to the message's Via field.
 void append_via(boost::beast::http::fields& fields, unsigned http_version,

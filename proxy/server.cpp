@@ -113,6 +113,8 @@ std::string Server::start() {
   if (!error.empty()) return error;
 
   shared_ = std::make_unique<SharedState>(config_);
+  recency_ = std::make_unique<RecencyRecorder>(*store_, *store_pool_);
+  shared_->recency = recency_.get();
   if (!config_.auth_htpasswd.empty()) {
     auto users = Htpasswd::load(config_.auth_htpasswd, &error);
     if (!users) return fmt::format("auth_htpasswd: {}", error);
@@ -198,12 +200,15 @@ void Server::stop() {
     });
   }
   for (auto& thread : threads_) thread->thread.join();
+  recency_->close();  // the last uses reach the store while its pool still runs
   // Blocking calls still running post their completions to the stopped io_contexts, which
   // must therefore outlive them; then the io_contexts go, destroying the suspended sessions,
   // and only then the store they used.
   store_pool_->join();
   authenticator_.reset();  // joins its thread, whose completions also go to the io_contexts
   threads_.clear();
+  shared_->recency = nullptr;
+  recency_.reset();  // its timer belongs to the pool: gone first
   store_pool_.reset();
   services_.reset();
   store_.reset();

@@ -58,6 +58,7 @@ class Server {
   std::unique_ptr<cache::MemoryTier> memory_;
   std::unique_ptr<boost::asio::thread_pool> store_pool_;
   std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<RecencyRecorder> recency_;
   Stats stats_;
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<SharedState> shared_;

@@ -20,6 +20,7 @@
 #include "proxy/config.hpp"
 #include "proxy/connection_limiter.hpp"
 #include "proxy/live_config.hpp"
+#include "proxy/recency_recorder.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/top_hosts.hpp"
 #include "proxy/traffic_history.hpp"
@@ -50,6 +51,8 @@ struct SharedState {
   TopHosts top_hosts;          // busiest hosts, bounded memory
   // Proxy authentication, if auth_htpasswd is set (owned by the Server; fixed until restart).
   Authenticator* authenticator = nullptr;
+  // Uses of memory-tier hits, batched for the disk tier's eviction (owned by the Server).
+  RecencyRecorder* recency = nullptr;
 };
 
 struct Services {
