@@ -137,6 +137,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
                                        std::uint64_t offset, std::size_t max_bytes);
   std::unique_ptr<Insert> begin_insert(std::string key);
   bool update_meta(std::string_view key, const EntryMeta& meta);
+  bool quick_miss(std::string_view key);
   void touch(std::string_view key);
   void erase(std::string_view key);
   StoreUsage usage() const;
@@ -274,6 +275,7 @@ class LevelDbStore final : public Store {
   bool update_meta(std::string_view key, const EntryMeta& meta) override {
     return engine_->update_meta(key, meta);
   }
+  bool quick_miss(std::string_view key) override { return engine_->quick_miss(key); }
   void touch(std::string_view key) override { engine_->touch(key); }
   void erase(std::string_view key) override { engine_->erase(key); }
   StoreUsage usage() const override { return engine_->usage(); }
@@ -303,6 +305,10 @@ bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
   lo.create_if_missing = true;
   lo.paranoid_checks = true;
   lo.block_cache = block_cache_.get();
+  lo.write_buffer_size = options.write_buffer_bytes;
+  // Most cached bodies are already compressed (images, video, gzip or brotli text): Snappy
+  // would spend CPU on every write and every compaction for little space.
+  lo.compression = leveldb::kNoCompression;
   leveldb::DB* db = nullptr;
   const leveldb::Status s = leveldb::DB::Open(lo, options.directory, &db);
   if (!s.ok()) {
@@ -462,6 +468,16 @@ std::optional<EntryMeta> Engine::lookup(std::string_view key) {
   std::lock_guard lock(mutex_);
   record_use_locked(key);
   return meta;
+}
+
+bool Engine::quick_miss(std::string_view key) {
+  // The index lists every committed entry (commits update it under mutex_ with their write),
+  // so under the lock an absent key has no entry. The lock is held across LevelDB writes:
+  // rather than wait for one, let the caller ask lookup().
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || index_->find(key)) return false;
+  index_->record_miss(key);
+  return true;
 }
 
 std::optional<std::string> Engine::read_body(std::string_view key, const EntryMeta& meta,

@@ -58,6 +58,11 @@ class Store {
   // merge). Returns false if the entry is gone or has been replaced.
   virtual bool update_meta(std::string_view key, const EntryMeta& meta) = 0;
 
+  // Answers from memory, without disk I/O and without waiting for a lock, whether key
+  // certainly has no entry; that miss then counts for eviction as in lookup(). False means
+  // "ask lookup()": the key may be stored, or the store could not tell at once. Network
+  // threads use it to skip a trip to the store's threads for a URL never stored.
+  virtual bool quick_miss(std::string_view /*key*/) { return false; }
   // Marks key as just used without reading it (a memory-tier hit), so eviction sees it.
   virtual void touch(std::string_view key) = 0;
 

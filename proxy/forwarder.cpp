@@ -158,6 +158,8 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
     }
   }
   auto& store = services_.store;
+  // A URL never stored (most misses) is known from memory: no trip to the store's threads.
+  if (!marker_ && store.quick_miss(*key_)) co_return std::nullopt;
   const std::string& url_key = *key_;
   std::optional<cache::EntryMeta>& marker = marker_;
   std::optional<Found> found = co_await run_blocking(

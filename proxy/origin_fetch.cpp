@@ -6,6 +6,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <memory>
+#include <span>
 
 #include "cache/cached_object.hpp"
 #include "cache/head_update.hpp"
@@ -372,7 +374,12 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (lease_) lease_->release();
   };
 
-  std::vector<char> buffer(kRelayBufferBytes);
+  // Not zeroed: every byte is written by the parser before it is read.
+  std::unique_ptr<char[]> storage = std::make_unique_for_overwrite<char[]>(kRelayBufferBytes);
+  const std::span<char> buffer(storage.get(), kRelayBufferBytes);
+  // Beast reads at most the flat buffer's free capacity per receive (at least 512 bytes):
+  // left at its header-sized capacity, a 16 KiB body took some 16 receives.
+  origin_buffer_.reserve(kRelayBufferBytes);
   std::uint64_t total = 0;
   bool origin_unfinished = false;  // stopped reading before the end: not reusable
   bool complete = no_content || parser->is_done();
