@@ -79,6 +79,7 @@ struct RawOptions {
   std::string cache_size, memory_cache_size, maximum_object_size, heuristic_max_lifetime;
   std::string stats_interval, client_header_timeout, client_idle_timeout, client_write_timeout;
   std::string origin_connect_timeout, origin_read_timeout, origin_idle_timeout, shutdown_timeout;
+  std::string positive_dns_ttl, negative_dns_ttl;
   std::string collapsed_forwarding_timeout;
   std::string max_request_header_size, max_response_header_size;
   std::string tunnel_idle_timeout;
@@ -133,6 +134,10 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
        "how long an idle origin connection is kept")
       ("origin_idle_per_host", po::value(&c.origin_idle_per_host),
        "idle keep-alive connections kept per origin host:port")
+      ("positive_dns_ttl", po::value(&raw.positive_dns_ttl),
+       "how long a resolved origin address is reused (0: resolve every connection)")
+      ("negative_dns_ttl", po::value(&raw.negative_dns_ttl),
+       "how long a name that does not exist is remembered (0: never)")
       ("connect_ports", po::value(&raw.connect_ports),
        "ports CONNECT may reach, repeatable or comma-separated (default 443)")
       ("tunnel_idle_timeout", po::value(&raw.tunnel_idle_timeout),
@@ -244,6 +249,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
     const char* name;
     const std::string& text;
     Duration& target;
+    bool zero_allowed = false;  // 0 switches the feature off
   };
   for (const DurationOption& o : {
            DurationOption{"heuristic_max_lifetime", raw.heuristic_max_lifetime,
@@ -257,6 +263,8 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
                           c.origin_connect_timeout},
            DurationOption{"origin_read_timeout", raw.origin_read_timeout, c.origin_read_timeout},
            DurationOption{"origin_idle_timeout", raw.origin_idle_timeout, c.origin_idle_timeout},
+           DurationOption{"positive_dns_ttl", raw.positive_dns_ttl, c.positive_dns_ttl, true},
+           DurationOption{"negative_dns_ttl", raw.negative_dns_ttl, c.negative_dns_ttl, true},
            DurationOption{"shutdown_timeout", raw.shutdown_timeout, c.shutdown_timeout},
            DurationOption{"collapsed_forwarding_timeout", raw.collapsed_forwarding_timeout,
                           c.collapsed_forwarding_timeout},
@@ -267,7 +275,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
        }) {
     if (o.text.empty()) continue;
     auto v = parse_duration(o.text);
-    if (!v || *v <= Duration::zero())
+    if (!v || *v < Duration::zero() || (*v == Duration::zero() && !o.zero_allowed))
       return fmt::format("{}: invalid duration '{}'", o.name, o.text);
     o.target = *v;
   }

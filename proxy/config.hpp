@@ -55,6 +55,10 @@ struct Config {
   Duration origin_read_timeout = std::chrono::seconds(60);
   Duration origin_idle_timeout = std::chrono::seconds(30);
   unsigned origin_idle_per_host = 16;
+  // How long resolved origin addresses (and names that do not exist) are kept; 0 disables.
+  // getaddrinfo reports no record TTLs, so this is the lifetime of every answer.
+  Duration positive_dns_ttl = std::chrono::seconds(60);
+  Duration negative_dns_ttl = std::chrono::seconds(60);
   // CONNECT: allowed target ports (Squid's SSL_ports) and how long a silent tunnel lives.
   std::vector<std::uint16_t> connect_ports{443};
   Duration tunnel_idle_timeout = std::chrono::minutes(5);

@@ -83,27 +83,53 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   ConnectOutcome out;
   auto deadline = std::chrono::steady_clock::now() + config->origin_connect_timeout;
 
-  // The resolver has no deadline of its own: race it against a timer.
-  tcp::resolver resolver(ioc_);
-  asio::steady_timer timer(ioc_, deadline);
-  std::string service = std::to_string(port);
-  auto raced =
-      co_await (resolver.async_resolve(host, service, use_tuple) || timer.async_wait(use_tuple));
-  if (raced.index() == 1) {
-    out.error = ConnectError::timed_out;
-    out.message = fmt::format("resolving {} timed out", host);
-    co_return out;
-  }
-  auto [resolve_ec, endpoints] = std::get<0>(raced);
-  if (resolve_ec) {
-    out.error = ConnectError::resolve_failed;
-    out.message = fmt::format("cannot resolve {}: {}", host, resolve_ec.message());
-    co_return out;
-  }
-
   boost::beast::tcp_stream stream(ioc_);
-  stream.expires_at(deadline);
-  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
+  boost::system::error_code connect_ec;
+  tcp::endpoint endpoint;
+  if (std::optional<tcp::endpoint> literal = literal_endpoint(host, port)) {
+    // An address: nothing to resolve.
+    stream.expires_at(deadline);
+    std::tie(connect_ec) = co_await stream.async_connect(*literal, use_tuple);
+    endpoint = *literal;
+  } else {
+    const auto now = DnsCache::Clock::now();
+    DnsCache::Answer cached = dns_.find(host, port, now);
+    if (cached.found && cached.negative) {
+      out.error = ConnectError::resolve_failed;
+      out.message = fmt::format("cannot resolve {}: the name does not exist (remembered for "
+                                "negative_dns_ttl)",
+                                host);
+      co_return out;
+    }
+    DnsCache::Endpoints endpoints = cached.endpoints;
+    if (!cached.found) {
+      // The resolver has no deadline of its own: race it against a timer.
+      tcp::resolver resolver(ioc_);
+      asio::steady_timer timer(ioc_, deadline);
+      std::string service = std::to_string(port);
+      auto raced = co_await (resolver.async_resolve(host, service, use_tuple) ||
+                             timer.async_wait(use_tuple));
+      if (raced.index() == 1) {
+        out.error = ConnectError::timed_out;
+        out.message = fmt::format("resolving {} timed out", host);
+        co_return out;
+      }
+      auto [resolve_ec, resolved] = std::get<0>(raced);
+      if (resolve_ec) {
+        // Only a name that does not exist is remembered; a failing resolver is asked again.
+        if (resolve_ec == asio::error::host_not_found && config->negative_dns_ttl.count() > 0)
+          dns_.remember_missing(host, port, now + config->negative_dns_ttl);
+        out.error = ConnectError::resolve_failed;
+        out.message = fmt::format("cannot resolve {}: {}", host, resolve_ec.message());
+        co_return out;
+      }
+      endpoints = std::move(resolved);
+      if (config->positive_dns_ttl.count() > 0)
+        dns_.remember(host, port, endpoints, now + config->positive_dns_ttl);
+    }
+    stream.expires_at(deadline);
+    std::tie(connect_ec, endpoint) = co_await stream.async_connect(endpoints, use_tuple);
+  }
   if (connect_ec) {
     out.error = classify(connect_ec);
     out.message = fmt::format("cannot connect to {}:{}: {}", host, port, connect_ec.message());

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "proxy/config.hpp"
+#include "proxy/dns_cache.hpp"
 #include "proxy/live_config.hpp"
 #include "proxy/stats.hpp"
 
@@ -72,6 +73,7 @@ class OriginPool {
   const LiveConfig& live_config_;
   Stats& stats_;
   std::unordered_map<std::string, std::deque<Idle>> idle_;
+  DnsCache dns_;
 };
 
 }  // namespace cacheproxy
