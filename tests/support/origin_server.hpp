@@ -26,6 +26,9 @@ struct OriginRequest {
 struct OriginResponse {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
+  // To a HEAD request the body is not sent, but Content-Length still announces its size, as
+  // an origin answers HEAD with the GET response's fields (RFC 9110 §9.3.2): describe a HEAD
+  // answer with the GET representation's body.
   std::string body;
   bool chunked = false;                  // send the body chunked instead of Content-Length
   std::chrono::milliseconds delay{0};    // wait before sending the header
