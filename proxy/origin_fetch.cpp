@@ -323,7 +323,8 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   std::optional<cache::ByteRange> slice;
   if (range_stripped_ && status == 200 && !no_content && parser->content_length()) {
     cache::RangeDecision decision =
-        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length());
+        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length(),
+                              response_time);
     if (decision.outcome == cache::RangeOutcome::partial && decision.ranges.size() == 1) {
       slice = decision.ranges.front();
       out.result(http::status::partial_content);
