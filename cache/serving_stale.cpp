@@ -22,6 +22,14 @@ bool stale_forbidden(const RequestView& request, const EntryMeta& entry) {
   return req.no_cache || req.min_fresh.has_value();
 }
 
+bool gateway_timeout_when_unreachable(const EntryMeta& entry, TimePoint now,
+                                      const PolicyConfig& config) {
+  const ResponseCacheControl res = parse_response_cache_control(entry.headers);
+  if (!(res.must_revalidate || res.proxy_revalidate || res.s_maxage)) return false;
+  // RFC 9111 §4.2: stale once the current age reaches the freshness lifetime.
+  return current_age(entry, now) >= freshness_lifetime(entry, config.heuristic).lifetime;
+}
+
 bool stale_while_revalidate_allowed(const RequestView& request, const EntryMeta& entry,
                                     TimePoint now, const PolicyConfig& config) {
   if (stale_forbidden(request, entry)) return false;

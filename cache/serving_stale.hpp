@@ -22,6 +22,13 @@ bool stale_forbidden(const RequestView& request, const EntryMeta& entry);
 bool stale_while_revalidate_allowed(const RequestView& request, const EntryMeta& entry,
                                     TimePoint now, const PolicyConfig& config);
 
+// RFC 9111 §5.2.2.2: a stale entry with must-revalidate — or proxy-revalidate (§5.2.2.8) or
+// s-maxage (§5.2.2.10), their shared-cache forms — that cannot be revalidated because the
+// origin is unreachable gets an error, not the stale response, and that error SHOULD be 504
+// (Gateway Timeout). True when `entry` is such an entry at `now`.
+bool gateway_timeout_when_unreachable(const EntryMeta& entry, TimePoint now,
+                                      const PolicyConfig& config);
+
 // RFC 5861 §4: the origin is unreachable, timed out or answered 5xx: a stale entry within
 // the response's or the request's stale-if-error window answers instead. offline_mode (a
 // flaky uplink, RFC 9111 §4.2.4 "disconnected") allows any staleness; neither overrides

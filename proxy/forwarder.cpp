@@ -264,6 +264,15 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     }
   }
   if (!reply.parser) {
+    // RFC 9111 §5.2.2.2: a stale must-revalidate (proxy-revalidate, s-maxage) entry that
+    // could not be revalidated: 504 rather than the connect error's 502.
+    if (reply.unreachable && stale_fallback_ &&
+        cache::gateway_timeout_when_unreachable(stale_fallback_->meta, cache::Clock::now(),
+                                                policy_)) {
+      reply.error_status = http::status::gateway_timeout;
+      reply.error_detail = "the stored response must be revalidated (must-revalidate): " +
+                           reply.error_detail;
+    }
     Exchange failed = co_await send_error(reply.error_status, std::move(reply.error_detail));
     if (reply.denied) failed.code = ResultCode::tcp_denied;
     co_return failed;

@@ -60,6 +60,9 @@ class Forwarder {
     std::string error_detail;
     bool denied = false;           // destination_access refused the origin
     bool origin_failed = false;    // unreachable, timed out or a broken response (not 413)
+    // No connection could be made, or it failed before a response header came (not a
+    // malformed response): the cache is disconnected from the origin (RFC 9111 §4.2.4).
+    bool unreachable = false;
   };
 
   // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1).

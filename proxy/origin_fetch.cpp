@@ -121,6 +121,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
       reply.error_detail = std::move(connected.message);
       reply.denied = connected.error == ConnectError::denied;
       reply.origin_failed = !reply.denied;
+      reply.unreachable = !reply.denied;
       co_return;
     }
     origin.reset();
@@ -204,6 +205,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
             : fmt::format("origin {}:{} failed: {}", target_.host, target_.port, ec.message());
     reply.error_status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
     reply.origin_failed = true;
+    reply.unreachable = true;
     parser.reset();
     co_return;
   }

@@ -51,6 +51,10 @@ std::vector<Case> stale_cases() {
       "RFC 5861 §4", "stale-if-error does not apply to a 404",
       {answer(200, stale_by_100("stale-if-error=1000")), answer(404, {}, "gone")},
       {get().origin(1), get().expect(404).expect_body("gone").origin(2)}});
+  cases.push_back(Case{
+      "RFC 5861 §4; RFC 9111 §4.2.4", "stale-if-error: the origin unreachable serves the stale response",
+      {answer(200, stale_by_100("stale-if-error=1000"))},
+      {get().origin(1), get().origin_down().expect(200).expect_body("payload").expect(has("Age")).origin(1)}});
   return cases;
 }
 

@@ -84,6 +84,30 @@ std::vector<Case> revalidate_cases() {
                         answer(503, {}, "down")},
                        {get().origin(1), get().expect(503).expect_body("down").origin(2),
                         get().expect(503).origin(3)}});
+  // RFC 9111 §5.2.2.2: disconnected from the origin, a cache answers a stale must-revalidate
+  // response with an error, which SHOULD be 504; proxy-revalidate and s-maxage are the same
+  // for a shared cache (§5.2.2.8, §5.2.2.10). Once the origin is back the entry is revalidated.
+  for (const std::string v : {"must-revalidate, max-age=100", "proxy-revalidate, max-age=100",
+                              "s-maxage=100", "must-revalidate, stale-if-error=1000, max-age=100"}) {
+    cases.push_back(Case{"RFC 9111 §5.2.2.2, §5.2.2.8, §5.2.2.10",
+                         v + ": stale and the origin unreachable gives 504 (Gateway Timeout)",
+                         {answer(200, {{"Cache-Control", v}, {"Date", "{date:-200}"}, {"ETag", "\"r\""}}),
+                          not_modified},
+                         {get().origin(1), get().origin_down().expect(504).origin(1),
+                          get().expect(200).expect_body("payload").origin(2)
+                              .origin_got(is("If-None-Match", "\"r\""))}});
+  }
+  cases.push_back(Case{"RFC 9111 §5.2.2.2, §4.2.1",
+                       "must-revalidate: a fresh response is served while the origin is unreachable",
+                       {answer(200, {{"Cache-Control", "must-revalidate, max-age=3600"}})},
+                       {get().origin(1), get().origin_down().expect(200).expect_body("payload")
+                                             .expect(has("Age")).origin(1)}});
+  cases.push_back(Case{"RFC 9111 §4.2.4",
+                       "a stale response without must-revalidate and the origin unreachable: the "
+                       "connect error (502), the stale response is not served",
+                       {answer(200, {{"Cache-Control", "max-age=100"}, {"Date", "{date:-200}"},
+                                     {"ETag", "\"r\""}})},
+                       {get().origin(1), get().origin_down().expect(502).origin(1)}});
   return cases;
 }
 

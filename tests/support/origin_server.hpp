@@ -42,7 +42,9 @@ class OriginServer {
  public:
   using Handler = std::function<OriginResponse(const OriginRequest&)>;
 
-  explicit OriginServer(Handler handler);
+  // Listens on `port`, or on a free port when 0. A fixed port lets a test stop the origin
+  // (destroy it: connections are closed, new ones refused) and start it again at the same URL.
+  explicit OriginServer(Handler handler, std::uint16_t port = 0);
   ~OriginServer();
   OriginServer(const OriginServer&) = delete;
   OriginServer& operator=(const OriginServer&) = delete;
