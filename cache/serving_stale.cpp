@@ -14,8 +14,8 @@ Seconds staleness(const EntryMeta& entry, TimePoint now, const PolicyConfig& con
 
 bool stale_forbidden(const RequestView& request, const EntryMeta& entry) {
   const ResponseCacheControl res = parse_response_cache_control(entry.headers);
-  if (res.no_cache || !res.no_cache_fields.empty() || res.must_revalidate ||
-      res.proxy_revalidate || res.s_maxage) {
+  // A qualified no-cache="f" is no obstacle: f is left out of whatever is served unvalidated.
+  if (res.no_cache || res.must_revalidate || res.proxy_revalidate || res.s_maxage) {
     return true;
   }
   const RequestCacheControl req = parse_request_cache_control(request.headers);

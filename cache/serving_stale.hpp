@@ -12,9 +12,10 @@ namespace cacheproxy::cache {
 Seconds staleness(const EntryMeta& entry, TimePoint now, const PolicyConfig& config);
 
 // RFC 9111 §4.2.4: a cache must not serve stale when a directive forbids it — response
-// no-cache (any form), must-revalidate, proxy-revalidate, or s-maxage (which implies
-// proxy-revalidate for a shared cache, §5.2.2.10) — nor to a request that wants a validated
-// or still-fresh response (no-cache, min-fresh).
+// no-cache (unqualified: no-cache="f" only withholds f, §5.2.2.4), must-revalidate,
+// proxy-revalidate, or s-maxage (which implies proxy-revalidate for a shared cache,
+// §5.2.2.10) — nor to a request that wants a validated or still-fresh response (no-cache,
+// min-fresh).
 bool stale_forbidden(const RequestView& request, const EntryMeta& entry);
 
 // RFC 5861 §3: a stale entry within its stale-while-revalidate window answers at once while

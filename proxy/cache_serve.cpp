@@ -31,6 +31,10 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
     http::response<http::empty_body> res{http::status::not_modified, req.version()};
     for (const auto& field : cache::not_modified_fields(found.meta))
       res.insert(field.name_string(), field.value());
+    if (!found.validated) {
+      for (const std::string& name : cache::fields_withheld_unvalidated(found.meta))
+        res.erase(name);
+    }
     res.set(http::field::age, std::to_string(age.count()));
     append_via(res, req.version(), services_.config.visible_hostname);
     bool keep = client_keep_alive() && request_.is_done();
@@ -58,15 +62,19 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
 
 namespace {
 
-// The header of a response served from the cache: the stored fields, Age (RFC 9111 §5.1),
-// our Via, framing by the stored body size.
+// The header of a response served from the cache: the stored fields (less those a qualified
+// no-cache names, unless just revalidated: RFC 9111 §5.2.2.4), Age (RFC 9111 §5.1), our Via,
+// framing by the stored body size.
 template <class Body>
 void prepare_cached_header(http::response<Body>& res, const cache::EntryMeta& meta,
-                           cache::Seconds age, unsigned version, bool keep_alive,
+                           bool validated, cache::Seconds age, unsigned version, bool keep_alive,
                            std::string_view visible_hostname) {
   res.version(version);
   res.result(meta.status);
   for (const auto& field : meta.headers) res.insert(field.name_string(), field.value());
+  if (!validated) {
+    for (const std::string& name : cache::fields_withheld_unvalidated(meta)) res.erase(name);
+  }
   res.set(http::field::age, std::to_string(age.count()));
   append_via(res, version, visible_hostname);
   res.content_length(meta.body_size);
@@ -86,7 +94,8 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   bool keep = client_keep_alive() && request_.is_done();
 
   http::response<http::span_body<const char>> res;
-  prepare_cached_header(res, found.meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, found.meta, found.validated, age, req.version(), keep,
+                        config.visible_hostname);
   client_.expires_after(config.client_write_timeout);
   boost::system::error_code ec;
   std::size_t n = 0;
@@ -135,7 +144,8 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   }
 
   http::response<http::buffer_body> res;
-  prepare_cached_header(res, found.meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, found.meta, found.validated, age, req.version(), keep,
+                        config.visible_hostname);
   http::response_serializer<http::buffer_body> sr{res};
   client_.expires_after(config.client_write_timeout);
   auto [ec, n] = co_await http::async_write_header(client_, sr, use_tuple);
@@ -215,7 +225,8 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   bool keep = client_keep_alive() && request_.is_done();
 
   http::response<http::buffer_body> res;
-  prepare_cached_header(res, meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, meta, found.validated, age, req.version(), keep,
+                        config.visible_hostname);
   std::vector<Segment> segments;
   if (decision.outcome == cache::RangeOutcome::unsatisfiable) {
     // RFC 9110 §15.5.17: 416 names the current length; no representation data is sent.

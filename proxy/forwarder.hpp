@@ -47,6 +47,9 @@ class Forwarder {
     cache::EntryMeta meta;
     cache::CachedObjectPtr object;
     bool in_memory = false;
+    // Revalidated with the origin in this exchange: fields a qualified no-cache names may be
+    // sent (RFC 9111 §5.2.2.4); otherwise they are left out.
+    bool validated = false;
   };
 
   // What the origin answered to the forwarded request: its header is read, its body is still

@@ -258,7 +258,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     cache::EntryMeta merged =
         cache::merge_not_modified(stale->meta, response.base(), request_time, response_time);
     // Already placed in the memory tier here, so serving does not place the old one again.
-    Found refreshed{stale->key, merged, nullptr, true};
+    Found refreshed{stale->key, merged, nullptr, true, /*validated=*/true};
     if (stale->object) {
       refreshed.object =
           std::make_shared<cache::CachedObject>(cache::CachedObject{merged, stale->object->body});
