@@ -115,6 +115,17 @@ std::vector<Case> collapsed_cases() {
   cases.push_back(Case{"RFC 9111 §5.2.2.7 (collapsed forwarding)",
                        "concurrent misses for an unstorable response each reach the origin",
                        {slow_private}, {get().times(3).expect_body("mine").origin(3)}});
+  // Squid's collapsed_forwarding applies to revalidations too: one conditional request for a
+  // stale entry, and the others are answered from the entry it refreshes.
+  OriginResponse slow_304 = answer(304, {{"Cache-Control", "max-age=3600"}, {"ETag", "\"c\""}}, "");
+  slow_304.delay = std::chrono::milliseconds(500);
+  cases.push_back(Case{"RFC 9111 §4, §4.3 (collapsed forwarding)",
+                       "concurrent requests for a stale entry make one conditional request",
+                       {answer(200, {{"Cache-Control", "max-age=100"}, {"Date", "{date:-200}"}, {"ETag", "\"c\""}}),
+                        slow_304},
+                       {get().origin(1),
+                        get().times(4).expect_body("payload").origin(2).origin_got(is("If-None-Match", "\"c\"")),
+                        get().expect_body("payload").expect(has("Age")).origin(2)}});
   return cases;
 }
 
