@@ -219,11 +219,16 @@ asio::awaitable<void> Forwarder::write_marker(const cache::EntryMeta& marker) {
 
 asio::awaitable<void> Forwarder::invalidate(const std::vector<std::string>& keys) {
   // Erasing a URL's key erases its Vary marker too, and with it every variant (their keys
-  // carry the marker's nonce, which no later marker has: see cache/variants.hpp).
+  // carry the marker's nonce, which no later marker has: see cache/variants.hpp). The
+  // variants' own records are erased from the store as well, so they do not linger on disk
+  // until eviction; in the memory tier they are unreachable and age out of its LRU order.
   for (const std::string& key : keys) services_.memory.erase(key);
   auto& store = services_.store;
   co_await run_blocking(services_.store_pool, [&store, &keys] {
-    for (const std::string& key : keys) store.erase(key);
+    for (const std::string& key : keys) {
+      store.erase(key);
+      store.erase_prefix(cache::variants_prefix(key));
+    }
     return true;
   });
   services_.stats.count_invalidation();
