@@ -1,7 +1,8 @@
 // The RFC 9111 / RFC 9110 / RFC 5861 conformance suite: tables of cases, each citing the
 // requirement it checks, run over real sockets against one in-process proxy and one scripted
-// origin shared by the whole test program. Every case gets its own URL prefix, so cases never
-// see each other's entries.
+// origin shared by the whole test program (or, for a table that needs a proxy option, a proxy
+// and origin of its own: run_cases with a ProxySetup). Every case gets its own URL prefix, so
+// cases never see each other's entries.
 //
 // A case is: the origin's answers in order (the last one repeats), then the client's requests,
 // each with what the client must get and what the origin must have seen by then. The proxy
