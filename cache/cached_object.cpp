@@ -1,5 +1,7 @@
 #include "cache/cached_object.hpp"
 
+#include "cache/policy.hpp"
+
 namespace cacheproxy::cache {
 
 namespace {
@@ -48,8 +50,9 @@ std::string serialize_wire_fields(const EntryMeta& meta) {
 
 CachedObjectPtr make_cached_object(EntryMeta meta, std::string body) {
   std::string wire = serialize_wire_fields(meta);
+  const bool withholds = !fields_withheld_unvalidated(meta).empty();
   return std::make_shared<const CachedObject>(
-      CachedObject{std::move(meta), std::move(body), std::move(wire)});
+      CachedObject{std::move(meta), std::move(body), std::move(wire), withholds});
 }
 
 }  // namespace cacheproxy::cache

@@ -42,6 +42,9 @@ struct CachedObject {
   // stored Via lines last so the proxy's own Via can follow them. Serialized once, so a memory
   // hit writes it without rebuilding a header per request.
   std::string wire_fields;
+  // A qualified no-cache names fields to leave out unless revalidated (RFC 9111 §5.2.2.4):
+  // such a hit cannot use wire_fields as they are.
+  bool withholds_fields = false;
 };
 
 using CachedObjectPtr = std::shared_ptr<const CachedObject>;

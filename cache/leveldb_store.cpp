@@ -140,6 +140,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool quick_miss(std::string_view key);
   void touch(std::string_view key);
   void erase(std::string_view key);
+  std::size_t erase_prefix(std::string_view prefix);
   StoreUsage usage() const;
   StoreCounters counters() const;
 
@@ -278,6 +279,9 @@ class LevelDbStore final : public Store {
   bool quick_miss(std::string_view key) override { return engine_->quick_miss(key); }
   void touch(std::string_view key) override { engine_->touch(key); }
   void erase(std::string_view key) override { engine_->erase(key); }
+  std::size_t erase_prefix(std::string_view prefix) override {
+    return engine_->erase_prefix(prefix);
+  }
   StoreUsage usage() const override { return engine_->usage(); }
   StoreCounters counters() const override { return engine_->counters(); }
   void set_budget(std::uint64_t bytes) override { engine_->set_budget(bytes); }
@@ -610,6 +614,20 @@ void Engine::touch(std::string_view key) {
 void Engine::erase(std::string_view key) {
   std::lock_guard lock(mutex_);
   erase_locked(key);
+}
+
+std::size_t Engine::erase_prefix(std::string_view prefix) {
+  std::lock_guard lock(mutex_);
+  // The entries are found by their meta records, which make a key visible; erase_locked()
+  // then removes each key's use record and body chunks too.
+  std::vector<std::string> keys;
+  const std::string meta_prefix = meta_key(prefix);
+  (void)scan_prefix(db_.get(), meta_prefix, [&](std::string_view record, std::string_view) {
+    keys.emplace_back(record.substr(kMetaPrefix.size()));
+  });
+  std::size_t erased = 0;
+  for (const std::string& key : keys) erased += erase_locked(key);
+  return erased;
 }
 
 bool Engine::erase_locked(std::string_view key) {

@@ -128,13 +128,6 @@ bool has_validator(const http::fields& headers) {
          parse_http_date(headers[http::field::last_modified]).has_value();
 }
 
-// RFC 9111 §5.2.2.4: with no-cache="f", a stored f must not be sent without revalidation.
-// When the stored response has none of the named fields nothing is withheld.
-bool has_no_cache_field(const ResponseCacheControl& cc, const http::fields& headers) {
-  return std::any_of(cc.no_cache_fields.begin(), cc.no_cache_fields.end(),
-                     [&](const std::string& name) { return headers.count(name) > 0; });
-}
-
 // RFC 9111 §5.2.2.7: a shared cache must not store the fields a qualified private names.
 void erase_private_fields(http::fields& headers) {
   for (const std::string& name : parse_response_cache_control(headers).private_fields) {
@@ -158,10 +151,10 @@ LookupDecision evaluate_stored(const RequestView& request, const RequestCacheCon
 
   // RFC 9111 §5.2.1.4 (and §5.4 for Pragma): the client wants the origin to confirm.
   if (req.no_cache) return revalidate_or_fetch(validator, Reason::request_no_cache, age);
-  // RFC 9111 §5.2.2.4: no-cache responses are always revalidated.
-  if (res.no_cache || has_no_cache_field(res, entry.headers)) {
-    return revalidate_or_fetch(validator, Reason::response_no_cache, age);
-  }
+  // RFC 9111 §5.2.2.4: no-cache responses are always revalidated. The qualified form,
+  // no-cache="f", does not stop reuse: the response is served without f (see
+  // fields_withheld_unvalidated).
+  if (res.no_cache) return revalidate_or_fetch(validator, Reason::response_no_cache, age);
   const Seconds lifetime = freshness_lifetime(entry, config.heuristic).lifetime;
   // RFC 9111 §5.2.1.1: the client does not accept a response older than max-age. RFC 8246
   // §2: an immutable response is not revalidated while fresh, even on a reload (which
@@ -257,6 +250,17 @@ LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry
     if (req.only_if_cached || req.no_store) decision.action = Action::fetch;
   }
   return decision;
+}
+
+std::vector<std::string> fields_withheld_unvalidated(const EntryMeta& entry) {
+  std::vector<std::string> withheld;
+  for (const std::string& name : parse_response_cache_control(entry.headers).no_cache_fields) {
+    if (entry.headers.count(name) > 0 &&
+        std::find(withheld.begin(), withheld.end(), name) == withheld.end()) {
+      withheld.push_back(name);
+    }
+  }
+  return withheld;
 }
 
 void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request) {

@@ -8,7 +8,9 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace cacheproxy::cache {
 
@@ -77,6 +79,12 @@ struct LookupDecision {
 // RFC 9111 §4: may the stored entry answer this request at `now`?
 LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
                               const PolicyConfig& config);
+
+// RFC 9111 §5.2.2.4: the stored fields a qualified no-cache="..." names. The cache may use
+// the response without revalidation "if the listed header fields are excluded": a response
+// served from the cache without a revalidation in this exchange leaves them out; one that has
+// just been revalidated with the origin sends them. Lower-case names, no repeats; usually none.
+std::vector<std::string> fields_withheld_unvalidated(const EntryMeta& entry);
 
 // RFC 9111 §4.3.1: adds If-None-Match / If-Modified-Since for the stored entry's validators to
 // an origin request's header fields, replacing any the client sent.

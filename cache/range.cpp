@@ -37,8 +37,12 @@ bool iequal(std::string_view a, std::string_view b) {
 }
 
 // RFC 9110 §13.1.5: If-Range holds when its strong entity tag equals the stored strong tag,
-// or its date equals a strong Last-Modified (one at least a second before the stored Date).
-bool if_range_holds(std::string_view condition, const http::fields& stored) {
+// or its date equals a Last-Modified that is strong. §8.8.2.2: an intermediate cache may take
+// the stored Last-Modified as strong when it is at least 60 seconds before the time the origin
+// sent the response, its Date. Without a Date that time is when the response was received
+// (`received`): RFC 9110 §6.6.1 has a recipient record the time of receipt in place of the
+// missing Date, and the origin cannot have sent the response later than that.
+bool if_range_holds(std::string_view condition, const http::fields& stored, TimePoint received) {
   condition = trim(condition);
   if (condition.starts_with("W/")) return false;  // weak tags never match for ranges
   if (condition.starts_with('"')) {
@@ -47,9 +51,10 @@ bool if_range_holds(std::string_view condition, const http::fields& stored) {
   }
   std::optional<TimePoint> date = parse_http_date(condition);
   std::optional<TimePoint> last_modified = parse_http_date(stored[http::field::last_modified]);
-  std::optional<TimePoint> stored_date = parse_http_date(stored[http::field::date]);
-  return date && last_modified && stored_date && *date == *last_modified &&
-         *stored_date - *last_modified >= Seconds{1};
+  if (!date || !last_modified || *date != *last_modified) return false;
+  // An invalid Date says nothing either: the time of receipt stands in for it too.
+  const TimePoint sent = parse_http_date(stored[http::field::date]).value_or(received);
+  return sent - *last_modified >= kStrongLastModifiedMargin;
 }
 
 }  // namespace
@@ -91,13 +96,16 @@ std::optional<std::vector<ByteRange>> parse_byte_ranges(std::string_view value,
 }
 
 RangeDecision evaluate_range(const http::fields& request, unsigned status,
-                             const http::fields& response, std::uint64_t length) {
+                             const http::fields& response, std::uint64_t length,
+                             TimePoint received) {
   RangeDecision decision;
   auto range = request.find(http::field::range);
   if (range == request.end() || status != 200) return decision;
   if (request.count(http::field::range) > 1) return decision;  // not a valid single field
   auto if_range = request.find(http::field::if_range);
-  if (if_range != request.end() && !if_range_holds(if_range->value(), response)) return decision;
+  if (if_range != request.end() && !if_range_holds(if_range->value(), response, received)) {
+    return decision;
+  }
   std::optional<std::vector<ByteRange>> ranges = parse_byte_ranges(range->value(), length);
   if (!ranges) return decision;
   decision.outcome = ranges->empty() ? RangeOutcome::unsatisfiable : RangeOutcome::partial;
@@ -107,7 +115,7 @@ RangeDecision evaluate_range(const http::fields& request, unsigned status,
 
 RangeDecision evaluate_range(const http::fields& request, const EntryMeta& entry,
                              std::uint64_t length) {
-  return evaluate_range(request, entry.status, entry.headers, length);
+  return evaluate_range(request, entry.status, entry.headers, length, entry.response_time);
 }
 
 std::optional<std::uint64_t> lowest_range_start(std::string_view value) {

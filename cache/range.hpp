@@ -40,14 +40,21 @@ inline constexpr std::size_t kMaxRanges = 32;
 std::optional<std::vector<ByteRange>> parse_byte_ranges(std::string_view value,
                                                         std::uint64_t length);
 
+// RFC 9110 §8.8.2.2: a cache takes a stored Last-Modified as a strong validator (usable by
+// If-Range) when it is at least this long before the response's Date.
+inline constexpr Seconds kStrongLastModifiedMargin{60};
+
 // RFC 9110 §14.2 and §13.1.5 for a request to be answered from `entry` (a complete 200
-// response of `length` bytes).
+// response of `length` bytes). An entry without Date counts as sent when it was received
+// (its response_time).
 RangeDecision evaluate_range(const http::fields& request, const EntryMeta& entry,
                              std::uint64_t length);
 
-// The same, for a response still arriving: its header fields and announced length.
+// The same, for a response still arriving: its header fields, announced length, and when its
+// header was received (in place of a missing Date).
 RangeDecision evaluate_range(const http::fields& request, unsigned status,
-                             const http::fields& response, std::uint64_t length);
+                             const http::fields& response, std::uint64_t length,
+                             TimePoint received);
 
 // The lowest first-byte-pos of a bytes Range value; nullopt if it is not one or holds a
 // suffix range (whose start depends on the unknown length).

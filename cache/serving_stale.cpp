@@ -14,12 +14,20 @@ Seconds staleness(const EntryMeta& entry, TimePoint now, const PolicyConfig& con
 
 bool stale_forbidden(const RequestView& request, const EntryMeta& entry) {
   const ResponseCacheControl res = parse_response_cache_control(entry.headers);
-  if (res.no_cache || !res.no_cache_fields.empty() || res.must_revalidate ||
-      res.proxy_revalidate || res.s_maxage) {
+  // A qualified no-cache="f" is no obstacle: f is left out of whatever is served unvalidated.
+  if (res.no_cache || res.must_revalidate || res.proxy_revalidate || res.s_maxage) {
     return true;
   }
   const RequestCacheControl req = parse_request_cache_control(request.headers);
   return req.no_cache || req.min_fresh.has_value();
+}
+
+bool gateway_timeout_when_unreachable(const EntryMeta& entry, TimePoint now,
+                                      const PolicyConfig& config) {
+  const ResponseCacheControl res = parse_response_cache_control(entry.headers);
+  if (!(res.must_revalidate || res.proxy_revalidate || res.s_maxage)) return false;
+  // RFC 9111 §4.2: stale once the current age reaches the freshness lifetime.
+  return current_age(entry, now) >= freshness_lifetime(entry, config.heuristic).lifetime;
 }
 
 bool stale_while_revalidate_allowed(const RequestView& request, const EntryMeta& entry,

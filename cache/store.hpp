@@ -68,6 +68,11 @@ class Store {
 
   virtual void erase(std::string_view key) = 0;
 
+  // Erases every entry whose key starts with prefix (all the variants of a URL, under every
+  // Vary marker it has had: variants_prefix() in variants.hpp), bodies included. Returns how
+  // many entries went.
+  virtual std::size_t erase_prefix(std::string_view prefix) = 0;
+
   virtual StoreUsage usage() const = 0;
   virtual StoreCounters counters() const = 0;
 

@@ -80,6 +80,12 @@ bool marker_fits(const EntryMeta& marker, const http::fields& response_headers) 
   return vary_field_names(marker.headers) == vary_field_names(response_headers);
 }
 
+std::string variants_prefix(std::string_view url_key) {
+  std::string prefix(url_key);
+  prefix.push_back(kVariantSeparator);
+  return prefix;
+}
+
 std::string variant_key(std::string_view url_key, const EntryMeta& marker,
                         const http::fields& request_headers) {
   const std::string secondary = secondary_key(vary_field_names(marker.headers), request_headers);

@@ -42,6 +42,11 @@ EntryMeta make_vary_marker(const http::fields& response_headers, std::uint64_t n
 // Whether a response with these header fields is filed under `marker` (same Vary names).
 bool marker_fits(const EntryMeta& marker, const http::fields& response_headers);
 
+// The start of every variant key of `url_key`, under any marker it has had: erasing the keys
+// with this prefix removes all its variants from a store (invalidation, RFC 9111 §4.4). No
+// other URL key starts with it (a normalized URL holds no control character).
+std::string variants_prefix(std::string_view url_key);
+
 // Where the variant a request selects is stored under `marker`.
 std::string variant_key(std::string_view url_key, const EntryMeta& marker,
                         const http::fields& request_headers);

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <random>
 
@@ -32,6 +33,10 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
     http::response<http::empty_body> res{http::status::not_modified, req.version()};
     for (const auto& field : cache::not_modified_fields(*found.meta))
       res.insert(field.name_string(), field.value());
+    if (!found.validated) {
+      for (const std::string& name : cache::fields_withheld_unvalidated(*found.meta))
+        res.erase(name);
+    }
     res.set(http::field::age, std::to_string(age.count()));
     append_via(res, req.version(), services_.config.visible_hostname);
     bool keep = client_keep_alive() && request_.is_done();
@@ -59,15 +64,19 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
 
 namespace {
 
-// The header of a response served from the cache: the stored fields, Age (RFC 9111 §5.1),
-// our Via, framing by the stored body size.
+// The header of a response served from the cache: the stored fields (less those a qualified
+// no-cache names, unless just revalidated: RFC 9111 §5.2.2.4), Age (RFC 9111 §5.1), our Via,
+// framing by the stored body size.
 template <class Body>
 void prepare_cached_header(http::response<Body>& res, const cache::EntryMeta& meta,
-                           cache::Seconds age, unsigned version, bool keep_alive,
+                           bool validated, cache::Seconds age, unsigned version, bool keep_alive,
                            std::string_view visible_hostname) {
   res.version(version);
   res.result(meta.status);
   for (const auto& field : meta.headers) res.insert(field.name_string(), field.value());
+  if (!validated) {
+    for (const std::string& name : cache::fields_withheld_unvalidated(meta)) res.erase(name);
+  }
   res.set(http::field::age, std::to_string(age.count()));
   append_via(res, version, visible_hostname);
   res.content_length(meta.body_size);
@@ -86,15 +95,33 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   ex.mime = media_type(found.meta->headers);
   bool keep = client_keep_alive() && request_.is_done();
 
-  WholeObjectResponse response;
-  response.version = req.version();
-  response.age = age;
-  response.keep_alive = keep;
-  response.head_only = req.method() == http::verb::head;
-  response.visible_hostname = config.visible_hostname;
   client_.expires_after(config.client_write_timeout);
-  auto [ec, n] = co_await write_whole_object(client_, *found.object, response);
-  if (!ec && !response.head_only) services_.stats.add_bytes_from_cache(found.object->body.size());
+  boost::system::error_code ec;
+  std::size_t n = 0;
+  const bool head_only = req.method() == http::verb::head;
+  if (found.validated || !found.object->withholds_fields) {
+    WholeObjectResponse response;
+    response.version = req.version();
+    response.age = age;
+    response.keep_alive = keep;
+    response.head_only = head_only;
+    response.visible_hostname = config.visible_hostname;
+    std::tie(ec, n) = co_await write_whole_object(client_, *found.object, response);
+  } else {
+    // A qualified no-cache names fields that must be left out (RFC 9111 §5.2.2.4): rare
+    // enough to build this one header field by field.
+    http::response<http::span_body<const char>> res;
+    prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep,
+                          config.visible_hostname);
+    if (head_only) {
+      http::response_serializer<http::span_body<const char>> sr{res};
+      std::tie(ec, n) = co_await http::async_write_header(client_, sr, use_tuple);
+    } else {
+      res.body() = {found.object->body.data(), found.object->body.size()};
+      std::tie(ec, n) = co_await http::async_write(client_, res, use_tuple);
+    }
+  }
+  if (!ec && !head_only) services_.stats.add_bytes_from_cache(found.object->body.size());
   // A disk hit is worth keeping hot; the tier refuses what is too large for it.
   if (!found.in_memory) services_.memory.put(found.key, found.object);
   ex.bytes = n;
@@ -131,7 +158,8 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   }
 
   http::response<http::buffer_body> res;
-  prepare_cached_header(res, *found.meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep,
+                        config.visible_hostname);
   http::response_serializer<http::buffer_body> sr{res};
   client_.expires_after(config.client_write_timeout);
   auto [ec, n] = co_await http::async_write_header(client_, sr, use_tuple);
@@ -211,7 +239,8 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   bool keep = client_keep_alive() && request_.is_done();
 
   http::response<http::buffer_body> res;
-  prepare_cached_header(res, meta, age, req.version(), keep, config.visible_hostname);
+  prepare_cached_header(res, meta, found.validated, age, req.version(), keep,
+                        config.visible_hostname);
   std::vector<Segment> segments;
   if (decision.outcome == cache::RangeOutcome::unsatisfiable) {
     // RFC 9110 §15.5.17: 416 names the current length; no representation data is sent.

@@ -226,11 +226,16 @@ asio::awaitable<void> Forwarder::write_marker(const cache::EntryMeta& marker) {
 
 asio::awaitable<void> Forwarder::invalidate(const std::vector<std::string>& keys) {
   // Erasing a URL's key erases its Vary marker too, and with it every variant (their keys
-  // carry the marker's nonce, which no later marker has: see cache/variants.hpp).
+  // carry the marker's nonce, which no later marker has: see cache/variants.hpp). The
+  // variants' own records are erased from the store as well, so they do not linger on disk
+  // until eviction; in the memory tier they are unreachable and age out of its LRU order.
   for (const std::string& key : keys) services_.memory.erase(key);
   auto& store = services_.store;
   co_await run_blocking(services_.store_pool, [&store, &keys] {
-    for (const std::string& key : keys) store.erase(key);
+    for (const std::string& key : keys) {
+      store.erase(key);
+      store.erase_prefix(cache::variants_prefix(key));
+    }
     return true;
   });
   services_.stats.count_invalidation();
@@ -271,6 +276,15 @@ asio::awaitable<Exchange> Forwarder::fetch(const std::optional<Found>& stale) {
     }
   }
   if (!reply.parser) {
+    // RFC 9111 §5.2.2.2: a stale must-revalidate (proxy-revalidate, s-maxage) entry that
+    // could not be revalidated: 504 rather than the connect error's 502.
+    if (reply.unreachable && stale_fallback_ &&
+        cache::gateway_timeout_when_unreachable(*stale_fallback_->meta, cache::Clock::now(),
+                                                policy_)) {
+      reply.error_status = http::status::gateway_timeout;
+      reply.error_detail = "the stored response must be revalidated (must-revalidate): " +
+                           reply.error_detail;
+    }
     Exchange failed = co_await send_error(reply.error_status, std::move(reply.error_detail));
     if (reply.denied) failed.code = ResultCode::tcp_denied;
     co_return failed;

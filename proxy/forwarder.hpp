@@ -49,6 +49,9 @@ class Forwarder {
     std::shared_ptr<const cache::EntryMeta> meta;
     cache::CachedObjectPtr object;
     bool in_memory = false;
+    // Revalidated with the origin in this exchange: fields a qualified no-cache names may be
+    // sent (RFC 9111 §5.2.2.4); otherwise they are left out.
+    bool validated = false;
   };
   // A whole entry, in memory or read with its metadata.
   static Found found_object(std::string key, cache::CachedObjectPtr object, bool in_memory);
@@ -64,6 +67,9 @@ class Forwarder {
     std::string error_detail;
     bool denied = false;           // destination_access refused the origin
     bool origin_failed = false;    // unreachable, timed out or a broken response (not 413)
+    // No connection could be made, or it failed before a response header came (not a
+    // malformed response): the cache is disconnected from the origin (RFC 9111 §4.2.4).
+    bool unreachable = false;
   };
 
   // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1).

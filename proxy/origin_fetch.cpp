@@ -124,6 +124,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
       reply.error_detail = std::move(connected.message);
       reply.denied = connected.error == ConnectError::denied;
       reply.origin_failed = !reply.denied;
+      reply.unreachable = !reply.denied;
       co_return;
     }
     origin.reset();
@@ -207,6 +208,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
             : fmt::format("origin {}:{} failed: {}", target_.host, target_.port, ec.message());
     reply.error_status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
     reply.origin_failed = true;
+    reply.unreachable = true;
     parser.reset();
     co_return;
   }
@@ -259,10 +261,12 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     cache::EntryMeta merged =
         cache::merge_not_modified(*stale->meta, response.base(), request_time, response_time);
     // Already placed in the memory tier here, so serving does not place the old one again.
-    Found refreshed{stale->key, std::make_shared<const cache::EntryMeta>(merged), nullptr, true};
+    Found refreshed{stale->key, std::make_shared<const cache::EntryMeta>(merged), nullptr, true,
+                    /*validated=*/true};
     if (stale->object) {
       refreshed = found_object(stale->key, cache::make_cached_object(merged, stale->object->body),
                                true);
+      refreshed.validated = true;
       services_.memory.put(stale->key, refreshed.object);
     }
     auto& store = services_.store;
@@ -325,7 +329,8 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   std::optional<cache::ByteRange> slice;
   if (range_stripped_ && status == 200 && !no_content && parser->content_length()) {
     cache::RangeDecision decision =
-        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length());
+        cache::evaluate_range(req.base(), status, response.base(), *parser->content_length(),
+                              response_time);
     if (decision.outcome == cache::RangeOutcome::partial && decision.ranges.size() == 1) {
       slice = decision.ranges.front();
       out.result(http::status::partial_content);

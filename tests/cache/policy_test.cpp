@@ -213,8 +213,15 @@ TEST_CASE("evaluate_entry", "[policy]") {
       {"response no-cache",             {}, {{"Cache-Control", "no-cache, max-age=60"}, {"ETag", "\"v1\""}},
        s(1), revalidate, Reason::response_no_cache, s(1)},
       {"response no-cache, no validator", {}, cc("no-cache, max-age=60"), s(1), fetch, Reason::response_no_cache, s(1)},
+      // RFC 9111 §5.2.2.4: served, without Set-Cookie (fields_withheld_unvalidated).
       {"no-cache=Set-Cookie, Set-Cookie stored", {},
        {{"Cache-Control", "no-cache=\"Set-Cookie\", max-age=60"}, {"Set-Cookie", "a=1"}, {"ETag", "\"v1\""}},
+       s(1), serve, Reason::fresh, s(1)},
+      {"no-cache=Set-Cookie, stale", {},
+       {{"Cache-Control", "no-cache=\"Set-Cookie\", max-age=60"}, {"Set-Cookie", "a=1"}, {"ETag", "\"v1\""}},
+       s(61), revalidate, Reason::stale, s(61)},
+      {"no-cache and no-cache=Set-Cookie", {},
+       {{"Cache-Control", "no-cache, no-cache=\"Set-Cookie\", max-age=60"}, {"Set-Cookie", "a=1"}, {"ETag", "\"v1\""}},
        s(1), revalidate, Reason::response_no_cache, s(1)},
       {"no-cache=Set-Cookie, none stored", {},
        {{"Cache-Control", "no-cache=\"Set-Cookie\", max-age=60"}, {"ETag", "\"v1\""}},
@@ -334,6 +341,36 @@ TEST_CASE("evaluate_entry matches Vary-nominated request fields", "[policy]") {
   CHECK(decision.action == (row.matches ? Action::serve : Action::fetch));
   CHECK(decision.reason == (row.matches ? Reason::fresh : Reason::vary_mismatch));
   CHECK(decision.age == seconds{5});
+}
+
+TEST_CASE("fields_withheld_unvalidated names the stored no-cache fields", "[policy]") {
+  struct Row {
+    const char* what;
+    Lines stored;
+    std::vector<std::string> withheld;
+  };
+  const std::vector<Row> rows{
+      {"none named", {{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=1"}}, {}},
+      {"named and stored", {{"Cache-Control", "no-cache=\"Set-Cookie\""}, {"Set-Cookie", "a=1"}},
+       {"set-cookie"}},
+      {"named but not stored", {{"Cache-Control", "no-cache=\"Set-Cookie\""}}, {}},
+      {"a list, names case-insensitive",
+       {{"Cache-Control", "no-cache=\"x-a, X-B, x-c\""}, {"X-A", "1"}, {"x-b", "2"}},
+       {"x-a", "x-b"}},
+      {"on two Cache-Control lines, repeated",
+       {{"Cache-Control", "no-cache=\"X-A\""}, {"Cache-Control", "no-cache=\"x-a\""}, {"X-A", "1"}},
+       {"x-a"}},
+      {"unqualified no-cache withholds nothing (it always revalidates)",
+       {{"Cache-Control", "no-cache"}, {"Set-Cookie", "a=1"}}, {}},
+      {"private=\"f\" is not no-cache", {{"Cache-Control", "private=\"X-A\""}, {"X-A", "1"}}, {}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    EntryMeta entry;
+    entry.status = 200;
+    entry.headers = make_fields(row.stored);
+    CHECK(fields_withheld_unvalidated(entry) == row.withheld);
+  }
 }
 
 TEST_CASE("add_conditional_headers", "[policy]") {

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "cache/cache_control.hpp"
+
 using namespace cacheproxy::cache;
 
 namespace {
@@ -105,6 +107,17 @@ TEST_CASE("If-Range needs a strong validator in the stored response", "[range]")
                                {"Date", "Mon, 02 Jan 2006 15:04:05 GMT"}}),
                        100)
             .outcome == RangeOutcome::full);
+  // RFC 9110 §8.8.2.2: a cache takes Last-Modified as strong only 60 s or more before Date.
+  CHECK(evaluate_range(by_date,
+                       stored({{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"},
+                               {"Date", "Mon, 02 Jan 2006 15:05:04 GMT"}}),
+                       100)
+            .outcome == RangeOutcome::full);
+  CHECK(evaluate_range(by_date,
+                       stored({{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"},
+                               {"Date", "Mon, 02 Jan 2006 15:05:05 GMT"}}),
+                       100)
+            .outcome == RangeOutcome::partial);
   // Only complete 200 responses are cut into ranges.
   EntryMeta not_ok = stored({});
   not_ok.status = 404;
@@ -119,4 +132,45 @@ TEST_CASE("Content-Range values and the lowest range start", "[range]") {
   CHECK(lowest_range_start("bytes=0-") == 0u);
   CHECK_FALSE(lowest_range_start("bytes=-500").has_value());
   CHECK_FALSE(lowest_range_start("items=0-1").has_value());
+}
+
+TEST_CASE("If-Range by date without a stored Date: the time of receipt stands in",
+          "[range]") {
+  // RFC 9110 §6.6.1: the recipient records when a response without Date was received; the
+  // origin sent it no later than that, so a Last-Modified a minute or more before it is strong.
+  const auto by_date =
+      request({{"Range", "bytes=0-9"}, {"If-Range", "Mon, 02 Jan 2006 15:04:05 GMT"}});
+  const TimePoint modified = *parse_http_date("Mon, 02 Jan 2006 15:04:05 GMT");
+  struct Row {
+    const char* what;
+    std::vector<std::pair<const char*, const char*>> fields;
+    TimePoint received;
+    RangeOutcome outcome;
+  };
+  const std::vector<Row> rows{
+      {"received a day later", {{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}},
+       modified + std::chrono::hours(24), RangeOutcome::partial},
+      {"received exactly 60 s later", {{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}},
+       modified + Seconds{60}, RangeOutcome::partial},
+      {"received 59 s later", {{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}},
+       modified + Seconds{59}, RangeOutcome::full},
+      {"an invalid Date counts as absent",
+       {{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}, {"Date", "yesterday"}},
+       modified + std::chrono::hours(24), RangeOutcome::partial},
+      {"a valid Date wins over the time of receipt",
+       {{"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"}, {"Date", "Mon, 02 Jan 2006 15:04:05 GMT"}},
+       modified + std::chrono::hours(24), RangeOutcome::full},
+      {"another date than Last-Modified never holds",
+       {{"Last-Modified", "Sun, 01 Jan 2006 15:04:05 GMT"}},
+       modified + std::chrono::hours(24), RangeOutcome::full},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    EntryMeta entry = stored({});
+    for (const auto& [name, value] : row.fields) entry.headers.insert(name, value);
+    entry.response_time = row.received;
+    CHECK(evaluate_range(by_date, entry, 100).outcome == row.outcome);
+    // A response still arriving is judged the same way, with its time of receipt.
+    CHECK(evaluate_range(by_date, 200, entry.headers, 100, row.received).outcome == row.outcome);
+  }
 }

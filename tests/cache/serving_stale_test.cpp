@@ -86,12 +86,39 @@ TEST_CASE("stale-if-error window from either side and offline mode", "[serving_s
       {{"max-age=10, proxy-revalidate", 30, "", false}, false},
       {{"s-maxage=10", 30, "", false}, false},
       {{"max-age=10, no-cache", 30, "", false}, false},
-      {{"max-age=10, no-cache=\"Set-Cookie\"", 30, "", false}, false},
+      // RFC 9111 §5.2.2.4: served without Set-Cookie, the response is not forbidden.
+      {{"max-age=10, no-cache=\"Set-Cookie\"", 30, "", false}, true},
       {{"max-age=10, stale-if-error=60", 30, "no-cache", false}, false},
   };
   for (std::size_t i = 0; i < rows.size(); ++i) {
     INFO("row " << i << ": " << rows[i].row.response_cc << " / " << rows[i].row.request_cc);
     CHECK(sie(rows[i].row, false) == rows[i].row.allowed);
     CHECK(sie(rows[i].row, true) == rows[i].offline_allowed);
+  }
+}
+
+TEST_CASE("an unreachable origin gives 504 for a stale entry that must be revalidated",
+          "[serving_stale]") {
+  struct Case {
+    const char* response_cc;
+    int age;
+    bool gateway_timeout;
+  };
+  const std::vector<Case> rows{
+      {"max-age=10, must-revalidate", 30, true},
+      {"max-age=10, MUST-REVALIDATE", 30, true},
+      {"max-age=10, proxy-revalidate", 30, true},  // RFC 9111 §5.2.2.8: a shared cache
+      {"s-maxage=10", 30, true},                   // §5.2.2.10: implies proxy-revalidate
+      {"max-age=10, must-revalidate", 10, true},   // age equal to the lifetime: stale
+      {"max-age=10, must-revalidate", 5, false},   // fresh: not this rule's case
+      {"s-maxage=100, max-age=0", 30, false},      // fresh by s-maxage
+      {"max-age=10", 30, false},                   // may be stale: the connect error stands
+      {"max-age=10, no-cache", 30, false},         // no-cache alone does not ask for 504
+      {"max-age=10, stale-if-error=60, must-revalidate", 30, true},
+  };
+  for (const Case& row : rows) {
+    INFO(row.response_cc << " at age " << row.age);
+    CHECK(gateway_timeout_when_unreachable(entry(row.response_cc, Seconds{row.age}), kNow, {}) ==
+          row.gateway_timeout);
   }
 }

@@ -591,5 +591,38 @@ TEST_CASE("open refuses bad options", "[store][leveldb]") {
   REQUIRE_FALSE(error.empty());
 }
 
+TEST_CASE("erase_prefix removes the entries under a prefix, records and chunks",
+          "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  // A URL's variants (cache/variants.hpp: URL key, \x1f, nonce, '/', hash) of two marker
+  // generations, the URL key itself and a longer URL that shares its text.
+  const std::string url = "http://a/x";
+  const std::vector<std::string> variants{url + "\x1f" "1/a", url + "\x1f" "1/b", url + "\x1f" "2/c"};
+  for (const std::string& key : variants) REQUIRE(put(*store, key, pattern(10'000, 3)));
+  REQUIRE(put(*store, url, pattern(5'000, 4)));
+  REQUIRE(put(*store, url + "y", pattern(5'000, 5)));
+  const StoreUsage before = store->usage();
+  REQUIRE(before.entries == 5);
+
+  CHECK(store->erase_prefix(url + "\x1f") == 3);
+  CHECK(store->erase_prefix(url + "\x1f") == 0);  // nothing left to erase
+  for (const std::string& key : variants) CHECK_FALSE(store->lookup(key));
+  CHECK(store->lookup(url));
+  CHECK(store->lookup(url + "y"));
+  CHECK(store->usage().entries == 2);
+  CHECK(store->usage().bytes < before.bytes);
+  store.reset();
+
+  // Nothing of the variants is left in the database: no meta, use or chunk record.
+  RawDb raw(backend.directory());
+  CHECK(raw.keys(meta_key(url + "\x1f")).empty());
+  CHECK(raw.keys(use_key(url + "\x1f")).empty());
+  CHECK(raw.keys(prefixed(kBodyPrefix, url + "\x1f")).empty());
+  CHECK(raw.keys(kMetaPrefix).size() == 2);
+  CHECK(raw.keys(kBodyPrefix).size() == 2 * 2);  // two 5'000-byte bodies of 4096-byte chunks
+}
+
 }  // namespace
 }  // namespace cacheproxy::cache

@@ -83,3 +83,21 @@ TEST_CASE("variant keys differ per selected variant and per marker generation", 
   CHECK(variant_key(url, marker, gzip).rfind(url, 0) == 0);  // under the URL key
   CHECK(variant_key(url, marker, gzip) != url);
 }
+
+TEST_CASE("every variant key of a URL, of any generation, starts with its variants prefix",
+          "[variants]") {
+  auto response = fields({{"Vary", "Accept-Encoding"}});
+  const std::string url = "http://example.com/a";
+  const std::string prefix = variants_prefix(url);
+  for (std::uint64_t nonce : {1ull, 2ull, ~0ull}) {
+    const EntryMeta marker = make_vary_marker(response, nonce, kNow);
+    for (const auto& request : {fields({{"Accept-Encoding", "gzip"}}), fields({})}) {
+      CHECK(variant_key(url, marker, request).rfind(prefix, 0) == 0);
+    }
+  }
+  // Neither the URL key itself nor a longer URL sharing its text is under the prefix.
+  CHECK(url.rfind(prefix, 0) != 0);
+  CHECK(std::string("http://example.com/ab").rfind(prefix, 0) != 0);
+  CHECK(variant_key("http://example.com/ab", make_vary_marker(response, 1, kNow), fields({}))
+            .rfind(prefix, 0) != 0);
+}

@@ -1,7 +1,8 @@
 // The RFC 9111 / RFC 9110 / RFC 5861 conformance suite: tables of cases, each citing the
 // requirement it checks, run over real sockets against one in-process proxy and one scripted
-// origin shared by the whole test program. Every case gets its own URL prefix, so cases never
-// see each other's entries.
+// origin shared by the whole test program (or, for a table that needs a proxy option, a proxy
+// and origin of its own: run_cases with a ProxySetup). Every case gets its own URL prefix, so
+// cases never see each other's entries.
 //
 // A case is: the origin's answers in order (the last one repeats), then the client's requests,
 // each with what the client must get and what the origin must have seen by then. The proxy
@@ -22,6 +23,10 @@
 #include <vector>
 
 #include "support/origin_server.hpp"
+
+namespace cacheproxy {
+struct Config;
+}
 
 namespace cacheproxy::conformance {
 
@@ -66,6 +71,9 @@ struct Step {
   std::string body;
   int sleep_ms = 0;       // wait this long before sending (used sparingly)
   std::size_t parallel = 1;  // send this many identical requests at once, on separate connections
+  // Send while nothing listens on the origin's port (connection refused, RFC 9111 §4.2.4
+  // "disconnected"); the origin is back, on the same port, for the next step.
+  bool origin_unreachable = false;
 
   unsigned status = 200;  // 0: the response must be cut off (incomplete)
   std::optional<std::string> body_is;
@@ -87,6 +95,10 @@ struct Step {
   }
   Step& after_ms(int ms) {
     sleep_ms = ms;
+    return *this;
+  }
+  Step& origin_down() {
+    origin_unreachable = true;
     return *this;
   }
   Step& times(std::size_t n) {
@@ -152,5 +164,13 @@ Case pending(Case c);
 // CONFORMANCE_LIST set, each case is also printed as a Markdown table row (docs/CONFORMANCE.md);
 // with CONFORMANCE_SUMMARY set, a count per table.
 void run_cases(const std::string& table, const std::vector<Case>& cases);
+
+// Adjusts the proxy's configuration (Squid-style options such as refresh_pattern or
+// offline_mode) for the cases of one table.
+using ProxySetup = std::function<void(cacheproxy::Config&)>;
+
+// The same, against a proxy of its own configured by `setup` (and an origin of its own),
+// started for this table and stopped after it, so the option touches no other table.
+void run_cases(const std::string& table, const std::vector<Case>& cases, const ProxySetup& setup);
 
 }  // namespace cacheproxy::conformance

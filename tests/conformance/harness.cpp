@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "cache/cache_control.hpp"
 #include "conformance/conformance.hpp"
+#include "proxy/config.hpp"
 #include "support/test_proxy.hpp"
 
 namespace cacheproxy::conformance {
@@ -28,15 +30,23 @@ struct CaseState {
   std::optional<OriginRequest> last;
 };
 
+// A scripted origin and a proxy in front of it. One is shared by every table that needs no
+// particular proxy configuration; a table with a ProxySetup gets its own.
 class Fixture {
  public:
-  static Fixture& get() {
+  explicit Fixture(const ProxySetup& setup = {})
+      : origin_(std::make_unique<testing::OriginServer>(handler())),
+        origin_port_(origin_->port()),
+        proxy_(dir_.path(), setup) {}
+
+  static Fixture& shared() {
     static Fixture fixture;
     return fixture;
   }
 
   std::uint16_t proxy_port() const { return proxy_.port(); }
-  std::string origin_base() const { return origin_.url(""); }
+  // Known while the origin is stopped too: it comes back on the same port.
+  std::string origin_base() const { return fmt::format("http://127.0.0.1:{}", origin_port_); }
 
   void begin(const Case& c, const std::string& prefix) {
     std::lock_guard lock(mutex_);
@@ -51,9 +61,17 @@ class Fixture {
     return cases_[prefix].last;
   }
 
+  // Stopping closes the listener and every connection, so the proxy's pooled connections
+  // fail and a new connection is refused.
+  void stop_origin() { origin_.reset(); }
+  void start_origin() {
+    if (!origin_) origin_ = std::make_unique<testing::OriginServer>(handler(), origin_port_);
+  }
+
  private:
-  Fixture()
-      : origin_([this](const OriginRequest& r) { return answer_for(r); }), proxy_(dir_.path()) {}
+  testing::OriginServer::Handler handler() {
+    return [this](const OriginRequest& r) { return answer_for(r); };
+  }
 
   // "/table/N/rest" → "/table/N"
   static std::string prefix_of(const std::string& target) {
@@ -65,21 +83,22 @@ class Fixture {
 
   OriginResponse answer_for(const OriginRequest& r);
 
-  testing::OriginServer origin_;
-  testing::TempDir dir_;
-  testing::TestProxy proxy_;
   std::mutex mutex_;
   std::map<std::string, CaseState> cases_;
+  std::unique_ptr<testing::OriginServer> origin_;
+  std::uint16_t origin_port_;
+  testing::TempDir dir_;
+  testing::TestProxy proxy_;
 };
 
-std::string expand(std::string value, const std::string& prefix) {
+std::string expand(std::string value, const std::string& prefix, const Fixture& fixture) {
   auto replace_all = [&value](const std::string& from, const std::string& to) {
     for (std::size_t at = value.find(from); at != std::string::npos;
          at = value.find(from, at + to.size())) {
       value.replace(at, from.size(), to);
     }
   };
-  replace_all("{origin}", Fixture::get().origin_base());
+  replace_all("{origin}", fixture.origin_base());
   replace_all("{prefix}", prefix);
   for (std::size_t at = value.find("{date:"); at != std::string::npos;
        at = value.find("{date:")) {
@@ -111,7 +130,7 @@ OriginResponse Fixture::answer_for(const OriginRequest& r) {
   } else {
     res = testing::make_response(500, "case without origin answers");
   }
-  for (auto& [name, value] : res.headers) value = expand(value, prefix);
+  for (auto& [name, value] : res.headers) value = expand(value, prefix, *this);
   return res;
 }
 
@@ -169,10 +188,10 @@ struct Outcome {
   Response response;
 };
 
-Outcome send(std::optional<ProxyClient>& client, const Step& step, const std::string& url,
-             const Fields& headers) {
+Outcome send(std::optional<ProxyClient>& client, std::uint16_t proxy_port, const Step& step,
+             const std::string& url, const Fields& headers) {
   Outcome out;
-  if (!client) client.emplace(Fixture::get().proxy_port());
+  if (!client) client.emplace(proxy_port);
   try {
     out.response = client->request(http::string_to_verb(step.method), url, headers, step.body);
     if (!out.response.keep_alive()) client.reset();
@@ -199,8 +218,7 @@ void check_step(const Step& step, const Outcome& out) {
   }
 }
 
-void run_case(const Case& c, const std::string& prefix) {
-  Fixture& fixture = Fixture::get();
+void run_case(Fixture& fixture, const Case& c, const std::string& prefix) {
   fixture.begin(c, prefix);
   std::optional<ProxyClient> client;
   for (std::size_t i = 0; i < c.steps.size(); ++i) {
@@ -208,26 +226,28 @@ void run_case(const Case& c, const std::string& prefix) {
     INFO(fmt::format("{} | {} | step {} ({} {}) | {}", c.rfc, c.name, i + 1, step.method,
                      step.path, prefix));
     if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
-    std::string path = expand(step.path, prefix);
+    std::string path = expand(step.path, prefix, fixture);
     std::string url = path.rfind("http", 0) == 0 ? path : fixture.origin_base() + prefix + path;
     Fields headers = step.headers;
-    for (auto& [name, value] : headers) value = expand(value, prefix);
+    for (auto& [name, value] : headers) value = expand(value, prefix, fixture);
 
+    if (step.origin_unreachable) fixture.stop_origin();
     if (step.parallel > 1) {
       std::vector<Outcome> outcomes(step.parallel);
       std::vector<std::thread> threads;
       for (std::size_t k = 0; k < step.parallel; ++k) {
         threads.emplace_back([&, k] {
           std::optional<ProxyClient> own;
-          outcomes[k] = send(own, step, url, headers);
+          outcomes[k] = send(own, fixture.proxy_port(), step, url, headers);
         });
       }
       for (auto& t : threads) t.join();
       for (const Outcome& out : outcomes) check_step(step, out);
     } else {
-      Outcome out = send(client, step, url, headers);
+      Outcome out = send(client, fixture.proxy_port(), step, url, headers);
       check_step(step, out);
     }
+    fixture.start_origin();
 
     if (step.origin_total) CHECK(fixture.requests(prefix) == *step.origin_total);
     if (!step.origin_saw.empty()) {
@@ -275,7 +295,9 @@ Case pending(Case c) {
   return c;
 }
 
-void run_cases(const std::string& table, const std::vector<Case>& cases) {
+namespace {
+
+void run_table(Fixture& fixture, const std::string& table, const std::vector<Case>& cases) {
   const char* flag = std::getenv("CONFORMANCE_RUN_PENDING");
   bool run_pending = flag && std::string(flag) == "1";
   std::size_t skipped = 0;
@@ -289,7 +311,7 @@ void run_cases(const std::string& table, const std::vector<Case>& cases) {
       ++skipped;
       continue;
     }
-    run_case(c, fmt::format("/{}/{}", table, i));
+    run_case(fixture, c, fmt::format("/{}/{}", table, i));
   }
   if (skipped > 0) {
     WARN(fmt::format("{}: {} of {} cases pending (implemented in branch features); "
@@ -299,6 +321,17 @@ void run_cases(const std::string& table, const std::vector<Case>& cases) {
   if (std::getenv("CONFORMANCE_SUMMARY")) {
     fmt::print("conformance-summary {} total={} pending={}\n", table, cases.size(), pending_cases);
   }
+}
+
+}  // namespace
+
+void run_cases(const std::string& table, const std::vector<Case>& cases) {
+  run_table(Fixture::shared(), table, cases);
+}
+
+void run_cases(const std::string& table, const std::vector<Case>& cases, const ProxySetup& setup) {
+  Fixture own(setup);
+  run_table(own, table, cases);
 }
 
 }  // namespace cacheproxy::conformance

@@ -56,7 +56,7 @@ std::vector<Case> vary_cases() {
                        {answer(200, {{"Cache-Control", "max-age=3600"}, {"Vary", "Accept"}, {"Vary", "Accept-Language"}})},
                        {get().with("Accept", "a").with("Accept-Language", "en").origin(1),
                         get().with("Accept", "a").with("Accept-Language", "fr").origin(2)}});
-  // Several variants side by side: implemented in branch features.
+  // Several variants side by side (each variant under its own key below the URL's marker).
   cases.push_back((Case{
       "RFC 9111 §4.1", "variants of one URL are stored side by side",
       {},
@@ -64,7 +64,7 @@ std::vector<Case> vary_cases() {
        get().with("Accept-Encoding", "br").expect_body("br body").origin(2),
        get().with("Accept-Encoding", "gzip").expect_body("gzip body").expect(has("Age")).origin(2),
        get().with("Accept-Encoding", "br").expect_body("br body").expect(has("Age")).origin(2)},
-      true,
+      false,
       [](const OriginRequest& r, std::size_t) {
         std::string enc(r.headers["Accept-Encoding"]);
         return answer(200, {{"Cache-Control", "max-age=3600"}, {"Vary", "Accept-Encoding"}},
@@ -79,13 +79,29 @@ std::vector<Case> vary_cases() {
            .origin_got(is("If-None-Match", "\"en\"")),
        get().with("Accept-Language", "fr").expect_body("fr").origin(4)
            .origin_got(is("If-None-Match", "\"fr\""))},
-      true,
+      false,
       [](const OriginRequest& r, std::size_t index) {
         std::string lang(r.headers["Accept-Language"]);
         if (index >= 2) return answer(304, {{"ETag", "\"" + lang + "\""}}, "");
         return answer(200, {{"Cache-Control", "max-age=0"}, {"Vary", "Accept-Language"},
                             {"ETag", "\"" + lang + "\""}}, lang);
       }}));
+  cases.push_back(Case{
+      "RFC 9111 §4.4, §4.1", "an unsafe request invalidates every variant of the URL",
+      {},
+      {get().with("Accept-Encoding", "gzip").expect_body("gzip body").origin(1),
+       get().with("Accept-Encoding", "br").expect_body("br body").origin(2),
+       request("POST").send_body("data").expect(200).origin(3),
+       get().with("Accept-Encoding", "gzip").expect_body("gzip body").origin(4),
+       get().with("Accept-Encoding", "br").expect_body("br body").origin(5),
+       get().with("Accept-Encoding", "br").expect_body("br body").expect(has("Age")).origin(5)},
+      false,
+      [](const OriginRequest& r, std::size_t) {
+        if (r.method == "POST") return answer(200, {}, "done");
+        std::string enc(r.headers["Accept-Encoding"]);
+        return answer(200, {{"Cache-Control", "max-age=3600"}, {"Vary", "Accept-Encoding"}},
+                      enc + " body");
+      }});
   return cases;
 }
 

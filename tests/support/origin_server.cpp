@@ -127,9 +127,9 @@ struct OriginServer::Impl {
   }
 };
 
-OriginServer::OriginServer(Handler handler) : impl_(std::make_unique<Impl>()) {
+OriginServer::OriginServer(Handler handler, std::uint16_t port) : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
-  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);

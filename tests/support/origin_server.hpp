@@ -26,6 +26,9 @@ struct OriginRequest {
 struct OriginResponse {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
+  // To a HEAD request the body is not sent, but Content-Length still announces its size, as
+  // an origin answers HEAD with the GET response's fields (RFC 9110 §9.3.2): describe a HEAD
+  // answer with the GET representation's body.
   std::string body;
   bool chunked = false;                  // send the body chunked instead of Content-Length
   std::chrono::milliseconds delay{0};    // wait before sending the header
@@ -39,7 +42,9 @@ class OriginServer {
  public:
   using Handler = std::function<OriginResponse(const OriginRequest&)>;
 
-  explicit OriginServer(Handler handler);
+  // Listens on `port`, or on a free port when 0. A fixed port lets a test stop the origin
+  // (destroy it: connections are closed, new ones refused) and start it again at the same URL.
+  explicit OriginServer(Handler handler, std::uint16_t port = 0);
   ~OriginServer();
   OriginServer(const OriginServer&) = delete;
   OriginServer& operator=(const OriginServer&) = delete;
