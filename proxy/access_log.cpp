@@ -24,16 +24,42 @@ void append_field(fmt::memory_buffer& out, std::string_view value) {
   }
 }
 
+// Appends a decimal number: fmt::format_int, no format string to parse on every line.
+void append_number(fmt::memory_buffer& out, std::uint64_t value) {
+  fmt::format_int digits(value);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+// Appends value right-aligned in width characters.
+void append_padded(fmt::memory_buffer& out, std::uint64_t value, std::size_t width, char fill) {
+  fmt::format_int digits(value);
+  for (std::size_t i = digits.size(); i < width; ++i) out.push_back(fill);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
 }  // namespace
 
 std::string format_access_line(const AccessRecord& r) {
   using namespace std::chrono;
+  // Written on every request: plain appends rather than a format string.
   auto since_epoch = duration_cast<milliseconds>(r.finished.time_since_epoch()).count();
+  const auto elapsed = r.elapsed.count();
   fmt::memory_buffer out;
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "{}.{:03} {:>6} ", since_epoch / 1000, since_epoch % 1000, r.elapsed.count());
+  append_number(out, static_cast<std::uint64_t>(since_epoch / 1000));
+  out.push_back('.');
+  append_padded(out, static_cast<std::uint64_t>(since_epoch % 1000), 3, '0');
+  out.push_back(' ');
+  append_padded(out, static_cast<std::uint64_t>(elapsed < 0 ? 0 : elapsed), 6, ' ');
+  out.push_back(' ');
   append_field(out, r.client);
-  fmt::format_to(it, " {}/{:03} {} ", to_string(r.code), r.status, r.bytes);
+  out.push_back(' ');
+  std::string_view code = to_string(r.code);
+  out.append(code.data(), code.data() + code.size());
+  out.push_back('/');
+  append_padded(out, r.status, 3, '0');
+  out.push_back(' ');
+  append_number(out, r.bytes);
+  out.push_back(' ');
   append_field(out, r.method);
   out.push_back(' ');
   append_field(out, r.url);

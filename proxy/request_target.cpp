@@ -120,8 +120,17 @@ RequestTarget classify_target(http::verb method, std::string_view target,
 
 void append_via_value(fmt::memory_buffer& out, unsigned http_version,
                       std::string_view visible_hostname) {
-  fmt::format_to(std::back_inserter(out), "{}.{} {} (cacheproxy/{})", http_version / 10,
-                 http_version % 10, visible_hostname, kVersion);
+  // On every response: appends, not a format string.
+  auto append = [&out](std::string_view text) { out.append(text.data(), text.data() + text.size()); };
+  fmt::format_int major(http_version / 10), minor(http_version % 10);
+  append(std::string_view(major.data(), major.size()));
+  out.push_back('.');
+  append(std::string_view(minor.data(), minor.size()));
+  out.push_back(' ');
+  append(visible_hostname);
+  append(" (cacheproxy/");
+  append(kVersion);
+  out.push_back(')');
 }
 
 std::string via_value(unsigned http_version, std::string_view visible_hostname) {

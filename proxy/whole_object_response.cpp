@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -18,12 +19,36 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// Every hit formats these: plain appends rather than format strings.
+void append(fmt::memory_buffer& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+void append_number(fmt::memory_buffer& out, std::uint64_t value) {
+  fmt::format_int digits(value);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+// "HTTP/1.1 " as the client's version; a server answering HTTP/1.x speaks the same major.
+void append_version(fmt::memory_buffer& out, unsigned version) {
+  append(out, "HTTP/");
+  append_number(out, version / 10);
+  out.push_back('.');
+  append_number(out, version % 10);
+}
+
 // The status line, up to the object's fields.
 void append_status_line(fmt::memory_buffer& out, const cache::CachedObject& object,
                         unsigned version) {
-  std::string_view reason = http::obsolete_reason(static_cast<http::status>(object.meta.status));
-  fmt::format_to(std::back_inserter(out), "HTTP/{}.{} {:03} {}\r\n", version / 10, version % 10,
-                 object.meta.status, reason);
+  append_version(out, version);
+  out.push_back(' ');
+  const unsigned status = object.meta.status;
+  out.push_back(static_cast<char>('0' + status / 100 % 10));
+  out.push_back(static_cast<char>('0' + status / 10 % 10));
+  out.push_back(static_cast<char>('0' + status % 10));
+  out.push_back(' ');
+  append(out, http::obsolete_reason(static_cast<http::status>(status)));
+  append(out, "\r\n");
 }
 
 // What follows the object's fields: this proxy's Via (right after any stored Via lines, which
@@ -31,14 +56,16 @@ void append_status_line(fmt::memory_buffer& out, const cache::CachedObject& obje
 // Beast's keep_alive() writes it: HTTP/1.1 says close, HTTP/1.0 says keep-alive.
 void append_response_fields(fmt::memory_buffer& out, const cache::CachedObject& object,
                             const WholeObjectResponse& response) {
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "Via: ");
+  append(out, "Via: ");
   append_via_value(out, response.version, response.visible_hostname);
-  fmt::format_to(it, "\r\nAge: {}\r\nContent-Length: {}\r\n", response.age.count(),
-                 object.body.size());
-  if (response.version >= 11 && !response.keep_alive) fmt::format_to(it, "Connection: close\r\n");
-  if (response.version < 11 && response.keep_alive) fmt::format_to(it, "Connection: keep-alive\r\n");
-  fmt::format_to(it, "\r\n");
+  append(out, "\r\nAge: ");
+  append_number(out, static_cast<std::uint64_t>(std::max<cache::Seconds::rep>(0, response.age.count())));
+  append(out, "\r\nContent-Length: ");
+  append_number(out, object.body.size());
+  append(out, "\r\n");
+  if (response.version >= 11 && !response.keep_alive) append(out, "Connection: close\r\n");
+  if (response.version < 11 && response.keep_alive) append(out, "Connection: keep-alive\r\n");
+  append(out, "\r\n");
 }
 
 }  // namespace
