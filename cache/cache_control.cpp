@@ -380,7 +380,9 @@ std::optional<std::string> combined_field_value(const http::fields& fields, std:
   return out;
 }
 
-ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
+namespace {
+
+ResponseCacheControl parse_response_uncached(const http::fields& headers) {
   ResponseCacheControl cc;
   for (const Directive& d : parse_directives(headers)) {
     // Unknown directives are ignored (RFC 9111 §5.2.3).
@@ -388,6 +390,36 @@ ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
         apply_qualified(cc, d);
   }
   return cc;
+}
+
+// Every hit evaluates its stored response's Cache-Control, and hot objects share a handful of
+// values ("max-age=3600", "public, max-age=86400"...): each thread remembers the parse of the
+// last values it saw in a small direct-mapped table, as cache_key.cpp does for URLs. Only a
+// single, short field line is remembered; anything else is parsed as it comes.
+constexpr std::size_t kMemoSlots = 64;
+constexpr std::size_t kMemoMaxValue = 256;
+
+struct MemoSlot {
+  std::string value;
+  ResponseCacheControl parsed;
+  bool used = false;
+};
+
+}  // namespace
+
+ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
+  auto it = headers.find(http::field::cache_control);
+  if (it == headers.end()) return {};
+  const std::string_view value = it->value();
+  if (value.size() > kMemoMaxValue || headers.count(http::field::cache_control) != 1)
+    return parse_response_uncached(headers);
+  thread_local std::array<MemoSlot, kMemoSlots> memo;
+  MemoSlot& slot = memo[std::hash<std::string_view>{}(value) % kMemoSlots];
+  if (slot.used && slot.value == value) return slot.parsed;
+  slot.parsed = parse_response_uncached(headers);
+  slot.value.assign(value);
+  slot.used = true;
+  return slot.parsed;
 }
 
 RequestCacheControl parse_request_cache_control(const http::fields& headers) {

@@ -263,3 +263,30 @@ TEST_CASE("split_list and combined_field_value", "[cache_control]") {
   CHECK_FALSE(combined_field_value(fields, "accept-language").has_value());
   CHECK(combined_field_value(make_fields({{"X", ""}}), "x") == std::optional<std::string>(""));
 }
+
+TEST_CASE("response Cache-Control: the per-thread memo never changes an answer",
+          "[cache_control]") {
+  // The same values again and again (memo hits), interleaved with others and with a response
+  // that splits its directives over two lines (never memoized).
+  http::fields one;
+  one.set(http::field::cache_control, "max-age=60, no-cache=\"Set-Cookie\"");
+  http::fields other;
+  other.set(http::field::cache_control, "s-maxage=5, must-revalidate");
+  http::fields split;
+  split.insert(http::field::cache_control, "max-age=60");
+  split.insert(http::field::cache_control, "no-store");
+  for (int round = 0; round < 3; ++round) {
+    ResponseCacheControl a = parse_response_cache_control(one);
+    CHECK(a.max_age == Seconds(60));
+    CHECK(a.no_cache_fields == std::vector<std::string>{"set-cookie"});
+    CHECK_FALSE(a.no_store);
+    ResponseCacheControl b = parse_response_cache_control(other);
+    CHECK(b.s_maxage == Seconds(5));
+    CHECK(b.must_revalidate);
+    CHECK_FALSE(b.max_age);
+    ResponseCacheControl c = parse_response_cache_control(split);
+    CHECK(c.max_age == Seconds(60));
+    CHECK(c.no_store);
+  }
+  CHECK_FALSE(parse_response_cache_control(http::fields{}).max_age);
+}
