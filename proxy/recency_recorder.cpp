@@ -8,7 +8,11 @@ RecencyRecorder::RecencyRecorder(cache::Store& store, boost::asio::thread_pool& 
 void RecencyRecorder::record(std::string_view key) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
-  if (waiting_.find(key) == waiting_.end()) waiting_.emplace(key);
+  if (auto it = waiting_.find(key); it != waiting_.end()) {
+    ++it->second;
+  } else {
+    waiting_.emplace(key, 1);
+  }
   if (armed_) return;
   armed_ = true;
   timer_.expires_after(kDelay);
@@ -23,7 +27,9 @@ void RecencyRecorder::drain() {
     if (closed_) return;
     batch.swap(waiting_);
   }
-  for (const std::string& key : batch) store_.touch(key);
+  for (const auto& [key, uses] : batch) {
+    for (std::uint32_t i = 0; i < uses; ++i) store_.touch(key);
+  }
 }
 
 void RecencyRecorder::close() {
@@ -34,7 +40,9 @@ void RecencyRecorder::close() {
     batch.swap(waiting_);
     if (armed_) timer_.cancel();
   }
-  for (const std::string& key : batch) store_.touch(key);
+  for (const auto& [key, uses] : batch) {
+    for (std::uint32_t i = 0; i < uses; ++i) store_.touch(key);
+  }
 }
 
 }  // namespace cacheproxy

@@ -2,9 +2,10 @@
 // tier's eviction policy, without a trip to the store's threads per hit.
 //
 // A hot object can be hit tens of thousands of times a second; posting each use to the store
-// pool would wake one of its threads every time. Uses are gathered instead, each key once,
+// pool would wake one of its threads every time. Uses are gathered instead, counted per key,
 // and handed to the store in one batch at most kDelay after the first of them. The policy
-// loses nothing it needs: recency within one batch is the same for eviction's purposes.
+// loses nothing it needs: every use still counts (GDSF ranks by frequency), and recency
+// within one batch is the same for eviction's purposes.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -13,7 +14,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <cstdint>
+#include <unordered_map>
 
 #include "cache/store.hpp"
 
@@ -27,7 +29,7 @@ class RecencyRecorder {
   RecencyRecorder(const RecencyRecorder&) = delete;
   RecencyRecorder& operator=(const RecencyRecorder&) = delete;
 
-  // Any thread. Cheap when the key is already waiting: a lookup under a lock.
+  // Any thread. Cheap when the key is already waiting: a lookup and an increment under a lock.
   void record(std::string_view key);
   // Hands every waiting key to the store now and drops later records; call once the network
   // threads have stopped and before the pool is joined.
@@ -44,7 +46,8 @@ class RecencyRecorder {
       return std::hash<std::string_view>{}(key);
     }
   };
-  using KeySet = std::unordered_set<std::string, KeyHash, std::equal_to<>>;
+  // Key -> uses since the last batch.
+  using KeySet = std::unordered_map<std::string, std::uint32_t, KeyHash, std::equal_to<>>;
 
   cache::Store& store_;
   std::mutex mutex_;
