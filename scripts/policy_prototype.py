@@ -9,7 +9,7 @@ and 25% of the trace's unique bytes and prints request / byte hit ratios:
     scripts/policy_prototype.py --overhead 300 --policies lru,gdsf,gdsf-sketch TRACE...
 
 --overhead adds bytes to every object's charge, as cacheproxy charges each entry's key,
-metadata and records against the budget (about 220 bytes per entry on BU's replay; 420
+metadata and records against the budget (about 185 bytes per entry on BU's replay; 365
 before the store's format 2). --doorkeeper-bits models the sketch's doorkeeper as the bit
 filter cacheproxy uses (16 bits per counter; 4 before), which can take a first request for
 a second one, instead of an exact set.
