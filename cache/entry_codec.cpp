@@ -2,15 +2,18 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <limits>
+
+#include "cache/cache_control.hpp"
 
 namespace cacheproxy::cache {
 namespace {
 
 constexpr unsigned char kMagic = 0xCE;
-constexpr unsigned char kVersion = 1;
+constexpr unsigned char kVersion = 2;
 constexpr std::size_t kChecksumBytes = 4;
 // http::fields stores name and value lengths (plus two bytes) in 16 bits and throws
 // std::length_error beyond that; the decoder refuses such lengths instead.
@@ -44,13 +47,55 @@ void put_bytes(std::string& out, std::string_view s) {
   out.append(s);
 }
 
+// Field names stored as their index in this table (plus one) when spelled exactly so. Never
+// reorder or remove entries: stored records refer to them by position; add at the end only.
+constexpr std::array<std::string_view, 40> kKnownNames = {
+    "Date", "Cache-Control", "ETag", "Last-Modified", "Content-Type", "Content-Length",
+    "Expires", "Vary", "Age", "Server", "Content-Encoding", "Accept-Ranges",
+    "Content-Language", "Content-Location", "Content-Range", "Content-Disposition",
+    "Location", "Set-Cookie", "Pragma", "Access-Control-Allow-Origin",
+    "Strict-Transport-Security", "X-Content-Type-Options", "Link", "Via", "Warning",
+    "Alt-Svc", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy", "Retry-After",
+    "WWW-Authenticate", "Accept", "Accept-Encoding", "Accept-Language", "User-Agent",
+    "Cookie", "Authorization", "Origin", "Transfer-Encoding", "Keep-Alive"};
+
+// 0 if name is not in kKnownNames (spelled exactly), else its index plus one.
+std::uint64_t known_name_code(std::string_view name) {
+  const auto it = std::find(kKnownNames.begin(), kKnownNames.end(), name);
+  return it == kKnownNames.end() ? 0 : static_cast<std::uint64_t>(it - kKnownNames.begin()) + 1;
+}
+
+// Dates up to 2106-02-07T06:28:15Z are stored as numbers, later ones spelled out: well
+// inside what Clock's nanoseconds hold (2262).
+constexpr std::uint64_t kMaxDateSeconds = 0xFFFF'FFFF;
+
+// The seconds since the epoch of value if it is exactly the IMF-fixdate format_http_date
+// writes for them (so the value can be stored as the number and written back identically).
+std::optional<std::uint64_t> compact_date(std::string_view value) {
+  // Every IMF-fixdate is 29 characters; the test keeps the parser off most values.
+  if (value.size() != 29 || !value.ends_with(" GMT")) return std::nullopt;
+  const std::optional<TimePoint> t = parse_http_date(value);
+  if (!t) return std::nullopt;
+  const auto secs = std::chrono::floor<std::chrono::seconds>(*t).time_since_epoch().count();
+  if (secs < 0 || static_cast<std::uint64_t>(secs) > kMaxDateSeconds) return std::nullopt;
+  if (format_http_date(*t) != value) return std::nullopt;
+  return static_cast<std::uint64_t>(secs);
+}
+
 void put_fields(std::string& out, const http::fields& fields) {
   std::uint64_t count = 0;
   for (auto it = fields.begin(); it != fields.end(); ++it) ++count;
   put_varint(out, count);
   for (const auto& f : fields) {
-    put_bytes(out, f.name_string());
-    put_bytes(out, f.value());
+    const std::uint64_t code = known_name_code(f.name_string());
+    put_varint(out, code);
+    if (code == 0) put_bytes(out, f.name_string());
+    if (const std::optional<std::uint64_t> date = compact_date(f.value())) {
+      put_varint(out, *date * 2 + 1);
+    } else {
+      put_varint(out, f.value().size() * 2);
+      out.append(f.value());
+    }
   }
 }
 
@@ -101,7 +146,12 @@ class Reader {
 
   bool get_bytes(std::size_t max_size, std::string_view* s) {
     std::uint64_t n;
-    if (!get_varint(&n) || n > max_size || n > remaining()) return false;
+    return get_varint(&n) && get_raw(n, max_size, s);
+  }
+
+  // The next n bytes, if n <= max_size and they are there.
+  bool get_raw(std::uint64_t n, std::size_t max_size, std::string_view* s) {
+    if (n > max_size || n > remaining()) return false;
     *s = data_.substr(pos_, n);
     pos_ += n;
     return true;
@@ -135,12 +185,27 @@ bool is_field_value(std::string_view s) {
 bool get_fields(Reader& in, http::fields* fields) {
   std::uint64_t count;
   if (!in.get_varint(&count)) return false;
-  // Each field takes at least two bytes (two zero lengths): bounds the loop up front.
+  // Each field takes at least two bytes (a name code, a value length): bounds the loop up front.
   if (count > in.remaining() / 2) return false;
   std::string_view previous_name;
+  std::string date;  // a compact date's value, alive until fields->insert copies it
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view name, value;
-    if (!in.get_bytes(kMaxFieldPart, &name) || !in.get_bytes(kMaxFieldPart, &value)) return false;
+    std::uint64_t name_code, value_code;
+    if (!in.get_varint(&name_code) || name_code > kKnownNames.size()) return false;
+    if (name_code > 0) {
+      name = kKnownNames[name_code - 1];
+    } else if (!in.get_bytes(kMaxFieldPart, &name) || known_name_code(name) != 0) {
+      return false;  // a known name spelled out is not what the encoder writes
+    }
+    if (!in.get_varint(&value_code)) return false;
+    if (value_code % 2 == 1) {
+      if (value_code / 2 > kMaxDateSeconds) return false;
+      date = format_http_date(TimePoint(std::chrono::seconds(value_code / 2)));
+      value = date;
+    } else if (!in.get_raw(value_code / 2, kMaxFieldPart, &value) || compact_date(value)) {
+      return false;  // likewise a date the encoder would have stored as a number
+    }
     // http::fields keeps fields of one name together, so the encoder writes a repeated name
     // right after its previous line; a record that repeats a name elsewhere would decode into
     // another order than it was written in (found by tests/fuzz).

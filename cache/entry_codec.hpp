@@ -1,9 +1,14 @@
 // The on-disk encoding of EntryMeta: a versioned, checksummed binary record.
 //
-// Layout (version 1), all integers unsigned LEB128 varints unless noted:
-//   magic 0xCE, version 0x01
+// Layout (version 2), all integers unsigned LEB128 varints unless noted:
+//   magic 0xCE, version 0x02
 //   status
-//   header count, then per field: name length, name, value length, value
+//   header count, then per field:
+//     name code: 1 + the name's index in a table of common field names (entry_codec.cpp)
+//                if it is spelled exactly as there, else 0 followed by name length, name
+//     value code: 2 x seconds since the epoch + 1 if the value is exactly the IMF-fixdate
+//                 format_http_date() writes for them (Date, Last-Modified, Expires), else
+//                 2 x value length followed by the value
 //   vary request header count, then the same per field
 //   request_time, response_time: 8 bytes each, little-endian two's complement
 //                                microseconds since the Unix epoch
@@ -11,7 +16,10 @@
 //   CRC-32 (IEEE 802.3) of every preceding byte: 4 bytes, little-endian
 //
 // Field order and duplicates are kept exactly as http::fields iterates them. Times are
-// truncated to microseconds.
+// truncated to microseconds. Version 2 stores a typical response's fields in about half the
+// bytes of version 1 (which spelled every name and date out), and every stored byte counts
+// against the cache's budget; a version 1 record does not decode (the store that held it is
+// discarded at open, leveldb_layout.hpp).
 #pragma once
 
 #include <cstdint>

@@ -81,7 +81,7 @@ class EvictionPolicy {
 //   "lru"                        least recently used first (lru_index.hpp)
 //   "gdsf", "heap GDSF"          GreedyDual-Size-Frequency as Squid's heap GDSF (gdsf_policy.hpp)
 //   "gdsf-sketch"                GDSF whose frequencies outlive eviction in a count-min sketch,
-//                                priority L + f^2 / size^1.3 (the most requests)
+//                                priority L + f^2.5 / size^1.45 (the most requests)
 //   "gdsf-bytes"                 the same with L + f^2 / size^0.5 (more bytes, fewer requests)
 // budget_bytes sizes the sketch (it tracks about budget_bytes / 1 KiB keys); 0 picks a small one.
 std::unique_ptr<EvictionPolicy> make_eviction_policy(std::string_view name,

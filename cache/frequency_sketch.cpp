@@ -7,7 +7,14 @@ namespace {
 
 constexpr std::size_t kMinWidth = 64;
 constexpr std::uint64_t kSampleFactor = 10;  // TinyLFU's sample size: 10 x the counters
-constexpr unsigned char kFormat = 1;
+// Doorkeeper bits per counter of a row. A sample period may bring several times width
+// distinct keys (BU at 5%: 2.2 x width by the end of the trace). At 4 bits (format 1) the
+// filter was two thirds full by then and passed a fifth of all first requests (near the end, half)
+// as second ones, so one-time objects entered GDSF at frequency 2 and displaced others
+// (0.3 points of request hit ratio, scripts/policy_prototype.py --doorkeeper-bits). At 16,
+// about 2% (6% near the end).
+constexpr std::size_t kDoorkeeperBitsPerCounter = 16;
+constexpr unsigned char kFormat = 2;
 
 // SplitMix64's finaliser: spreads the bits of one hash into independent-looking row indexes.
 std::uint64_t mix(std::uint64_t x) {
@@ -36,7 +43,7 @@ FrequencySketch::FrequencySketch(std::size_t width) {
   while (width_ < width && width_ < (std::size_t{1} << 40)) width_ *= 2;
   sample_ = kSampleFactor * width_;
   counters_.assign(kRows * width_ / 16, 0);
-  doorkeeper_.assign(width_ * 4 / 64, 0);
+  doorkeeper_.assign(width_ * kDoorkeeperBitsPerCounter / 64, 0);
 }
 
 std::uint64_t FrequencySketch::hash(std::string_view key) {

@@ -54,7 +54,7 @@ class FrequencySketch {
   std::uint64_t sample_;     // additions between two halvings
   std::uint64_t additions_ = 0;
   std::vector<std::uint64_t> counters_;    // kRows x width_ counters, 16 per word
-  std::vector<std::uint64_t> doorkeeper_;  // width_ x 4 bits, two probed per key
+  std::vector<std::uint64_t> doorkeeper_;  // width_ x 16 bits, two probed per key
 };
 
 }  // namespace cacheproxy::cache

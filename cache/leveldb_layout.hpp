@@ -1,17 +1,26 @@
 // The key layout of the LevelDB store, shared by the store and by tests that inspect or damage
 // its records directly.
 //
-// Key layout (K is the cache key, <n> a big-endian integer of n bytes):
-//   m/K                    encoded EntryMeta (entry_codec.hpp); its presence makes K visible
-//   u/K                    <8> last-use sequence number, so recency survives a restart,
-//                          then <4> frequency <8> priority (IEEE double bits): the
-//                          policy's EvictionRank (older stores: the 8 bytes alone)
-//   b/K \0 <8>id <4>index  one chunk of body id: chunk_bytes, except the last chunk
-//   i/<8>id                K: an insert under body id has written chunks but not committed
+// Key layout, format 2 (K is the cache key, <n> a big-endian integer of n bytes):
+//   !format                <8> the layout version, kFormatVersion. A store without it (format
+//                          1, which repeated K in every chunk and use key) or with another
+//                          version is discarded at open: it is a cache.
+//   m/K                    encoded EntryMeta (entry_codec.hpp), which names the entry's body
+//                          id; its presence makes K visible. The only record holding K.
+//   u/<8>id                for the entry whose current body is id: <8> last-use sequence
+//                          number, so recency survives a restart, then <4> frequency <8>
+//                          priority (IEEE double bits): the policy's EvictionRank
+//   b/<8>id<4>index        one chunk of body id: chunk_bytes, except the last chunk
+//   i/<8>id                (empty) an insert under body id has written chunks but not
+//                          committed
 //   !chunk_bytes           <8> the chunk size, fixed when the store is created
 //   !body_id_limit         <8> body ids below it may have been handed out
 //   !policy_state          the eviction policy's save_state(), written on close
-// A chunk key is read from the end (fixed-width suffix), so a K holding \0 is unambiguous.
+//   !orphans               (empty) some body's meta was lost (a damaged record): the next
+//                          open deletes every chunk and use record no meta names
+// Body ids are never reused, so records keyed by id need not repeat K: an entry costs its
+// key once. Per entry that is 2 + |K| + |meta| + 30 + 14 per chunk bytes besides its body
+// (format 1: 2 + |K| + |meta| + 22 + |K| + (15 + |K|) per chunk).
 #pragma once
 
 #include <cstdint>
@@ -27,9 +36,13 @@ inline constexpr std::string_view kIntentPrefix = "i/";
 inline constexpr std::string_view kChunkBytesKey = "!chunk_bytes";
 inline constexpr std::string_view kBodyIdLimitKey = "!body_id_limit";
 inline constexpr std::string_view kPolicyStateKey = "!policy_state";
+inline constexpr std::string_view kOrphansKey = "!orphans";
+inline constexpr std::string_view kFormatKey = "!format";
+inline constexpr std::uint64_t kFormatVersion = 2;
 // A use record's value: sequence, frequency, priority.
 inline constexpr std::size_t kUseValueBytes = 8 + 4 + 8;
-inline constexpr std::size_t kChunkSuffixBytes = 1 + 8 + 4;  // \0, body id, chunk index
+inline constexpr std::size_t kBodyIdBytes = 8;
+inline constexpr std::size_t kChunkIndexBytes = 4;
 
 inline void put_big_endian(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -58,27 +71,19 @@ inline std::string prefixed(std::string_view prefix, std::string_view key) {
 }
 
 inline std::string meta_key(std::string_view key) { return prefixed(kMetaPrefix, key); }
-inline std::string use_key(std::string_view key) { return prefixed(kUsePrefix, key); }
+inline std::string use_key(std::uint64_t body_id) { return prefixed(kUsePrefix, fixed64(body_id)); }
 inline std::string intent_key(std::uint64_t body_id) {
   return prefixed(kIntentPrefix, fixed64(body_id));
 }
 
-// "b/K\0": the prefix of every chunk of every body of K (and of some longer keys).
-inline std::string key_bodies_prefix(std::string_view key) {
-  std::string s = prefixed(kBodyPrefix, key);
-  s.push_back('\0');
-  return s;
+// "b/<id>": the prefix of every chunk of body id.
+inline std::string body_prefix(std::uint64_t body_id) {
+  return prefixed(kBodyPrefix, fixed64(body_id));
 }
 
-inline std::string body_prefix(std::string_view key, std::uint64_t body_id) {
-  std::string s = key_bodies_prefix(key);
-  put_big_endian(s, body_id, 8);
-  return s;
-}
-
-inline std::string chunk_key(std::string_view key, std::uint64_t body_id, std::uint64_t index) {
-  std::string s = body_prefix(key, body_id);
-  put_big_endian(s, index, 4);
+inline std::string chunk_key(std::uint64_t body_id, std::uint64_t index) {
+  std::string s = body_prefix(body_id);
+  put_big_endian(s, index, kChunkIndexBytes);
   return s;
 }
 
@@ -86,13 +91,14 @@ inline std::uint64_t chunk_count(std::uint64_t body_size, std::size_t chunk_byte
   return body_size / chunk_bytes + (body_size % chunk_bytes != 0 ? 1 : 0);
 }
 
-// What an entry counts against the budget: its body and meta, and every key and the use
-// record it keeps in LevelDB.
+// What an entry counts against the budget: exactly the keys and values of the records it
+// keeps in LevelDB (its meta, its use record and its body's chunks). LevelDB's own per-record
+// bookkeeping and compression are not counted.
 inline std::uint64_t charged_bytes(std::size_t key_size, std::uint64_t body_size,
                                    std::size_t meta_size, std::size_t chunk_bytes) {
   const std::uint64_t meta_record = kMetaPrefix.size() + key_size + meta_size;
-  const std::uint64_t use_record = kUsePrefix.size() + key_size + kUseValueBytes;
-  const std::uint64_t chunk_key_size = kBodyPrefix.size() + key_size + kChunkSuffixBytes;
+  const std::uint64_t use_record = kUsePrefix.size() + kBodyIdBytes + kUseValueBytes;
+  const std::uint64_t chunk_key_size = kBodyPrefix.size() + kBodyIdBytes + kChunkIndexBytes;
   return body_size + meta_record + use_record +
          chunk_count(body_size, chunk_bytes) * chunk_key_size;
 }

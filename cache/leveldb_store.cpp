@@ -1,9 +1,9 @@
 // The LevelDB Store. Key layout: leveldb_layout.hpp.
 //
 // An entry is visible once its meta is; commit writes meta, last chunk and use record, deletes
-// the previous body and the insert's i/ record in one WriteBatch. An insert that dies before
-// committing leaves its i/ record, by which the next open finds and deletes its chunks
-// without reading every body in the store.
+// the previous body (its chunks and use record) and the insert's i/ record in one WriteBatch.
+// An insert that dies before committing leaves its i/ record, by which the next open finds
+// and deletes its chunks without reading every body in the store.
 #include "cache/leveldb_store.hpp"
 
 #include <fmt/format.h>
@@ -112,14 +112,12 @@ leveldb::Status scan_prefix(leveldb::DB* db, std::string_view prefix, Fn&& fn) {
   return it->status();
 }
 
-// Deletes every key that starts with prefix and is exactly prefix + suffix_bytes long: the
-// chunks of one body (suffix 4) or of all bodies of one key (suffix 12). Only for open, where
-// no insert runs concurrently; it reads what it deletes.
-leveldb::Status delete_chunks_by_scan(leveldb::DB* db, std::string_view prefix,
-                                      std::size_t suffix_bytes, OpenDeleter& del) {
-  return scan_prefix(db, prefix, [&](std::string_view record, std::string_view) {
-    if (record.size() == prefix.size() + suffix_bytes) del.remove(record);
-  });
+// The body id of a u/ or b/ record key, or 0 (never a body id) if the key is malformed.
+std::uint64_t record_body_id(std::string_view record) {
+  std::uint64_t id = 0;
+  if (record.size() < 2 + kBodyIdBytes || !get_big_endian64(record.substr(2, kBodyIdBytes), &id))
+    return 0;
+  return id;
 }
 
 // All the state behind one open store. Shared by the Store handle and its live inserts, so
@@ -135,6 +133,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::optional<EntryMeta> lookup(std::string_view key);
   std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
                                        std::uint64_t offset, std::size_t max_bytes);
+  std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta);
+  void unpin_body(std::uint64_t body_id);
   std::unique_ptr<Insert> begin_insert(std::string key);
   bool update_meta(std::string_view key, const EntryMeta& meta);
   bool quick_miss(std::string_view key);
@@ -145,30 +145,37 @@ class Engine : public std::enable_shared_from_this<Engine> {
   StoreCounters counters() const;
 
   // For inserts. Writes one full chunk, with the insert's i/ record along with the first.
-  bool write_chunk(std::string_view key, std::uint64_t body_id, std::uint32_t index,
-                   std::string_view data);
+  bool write_chunk(std::uint64_t body_id, std::uint32_t index, std::string_view data);
   // Makes the entry visible. last_chunk is the unwritten tail (possibly empty) of the body.
   bool commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
                      std::string_view last_chunk, std::uint32_t written_chunks);
   // Deletes the chunks an uncommitted insert wrote, and its i/ record.
-  void discard_insert(std::string_view key, std::uint64_t body_id, std::uint32_t written_chunks);
+  void discard_insert(std::uint64_t body_id, std::uint32_t written_chunks);
 
   std::size_t chunk_bytes() const { return chunk_bytes_; }
   std::uint64_t budget_bytes() const { return budget_bytes_.load(std::memory_order_relaxed); }
   void set_budget(std::uint64_t bytes);
 
  private:
+  // Discards every record of a store of another layout version (or none), then marks the
+  // store as kFormatVersion.
+  bool check_format(const LevelDbStoreOptions& options, std::string* error);
   bool load_format(const LevelDbStoreOptions& options, std::string* error);
   // Reads the 8-byte record name into *value, first writing initial if there is none.
   leveldb::Status read_or_init(std::string_view name, std::uint64_t initial, std::uint64_t* value);
   bool rebuild(std::string* error);
   std::uint64_t allocate_body_id();
 
-  // Adds to batch the deletion of every chunk of entry's body.
-  void delete_body(leveldb::WriteBatch& batch, std::string_view key,
-                   const EvictionEntry& entry) const;
+  // Adds to batch the deletion of the records of entry's body: its use record, and its
+  // chunks unless the body is pinned (then they go with the first write after the last pin,
+  // and its i/ record lets the next open delete them if the process dies first).
+  void delete_body(leveldb::WriteBatch& batch, const EvictionEntry& entry);
+  // Adds to batch the deletion of the chunks of bodies released while pinned whose last pin
+  // has gone.
+  void delete_unpinned_locked(leveldb::WriteBatch& batch);
   // Deletes every record of key and forgets it. Returns false if the write failed.
-  bool erase_locked(std::string_view key);
+  // meta_on_disk: key's meta record may exist even if the index does not know key.
+  bool erase_locked(std::string_view key, bool meta_on_disk = false);
   // Erase key, counting it in corrupt_erased, if its meta record is still undecodable or
   // unreadable / if its current body is still body_id, in which a chunk was found damaged.
   void erase_corrupt_meta(std::string_view key);
@@ -190,6 +197,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // the index and the database change together; body reads and chunk writes are not.
   std::unique_ptr<EvictionPolicy> index_;
   std::unordered_map<std::string, std::uint64_t> pending_uses_;  // key -> use sequence
+  struct Pinned {
+    std::string key;
+    std::uint32_t pins = 0;
+    std::uint64_t body_size = 0;
+    bool released = false;  // no longer the body of any entry: deleted after the last pin
+  };
+  std::unordered_map<std::uint64_t, Pinned> pinned_;  // body id -> its pins
+  std::vector<EvictionEntry> unpinned_;  // released bodies whose last pin went: to delete
   std::uint64_t next_use_ = 1;
   std::uint64_t next_body_id_ = 1;
   std::uint64_t body_id_limit_ = 1;
@@ -218,7 +233,7 @@ class LevelDbInsert final : public Insert {
       if (buffer_.size() == chunk_bytes) {
         // Chunk indexes are 4 bytes in the key layout.
         if (written_chunks_ == std::numeric_limits<std::uint32_t>::max() ||
-            !engine_->write_chunk(key_, body_id_, written_chunks_, buffer_)) {
+            !engine_->write_chunk(body_id_, written_chunks_, buffer_)) {
           abort();
           return false;
         }
@@ -245,7 +260,7 @@ class LevelDbInsert final : public Insert {
     if (done_) return;
     done_ = true;
     buffer_.clear();
-    engine_->discard_insert(key_, body_id_, written_chunks_);
+    engine_->discard_insert(body_id_, written_chunks_);
   }
 
   void abandon() { done_ = true; }
@@ -260,12 +275,28 @@ class LevelDbInsert final : public Insert {
   bool done_ = false;  // committed, aborted, failed or abandoned
 };
 
+class LevelDbPin final : public BodyPin {
+ public:
+  LevelDbPin(std::shared_ptr<Engine> engine, std::uint64_t body_id)
+      : engine_(std::move(engine)), body_id_(body_id) {}
+  ~LevelDbPin() override { engine_->unpin_body(body_id_); }
+  LevelDbPin(const LevelDbPin&) = delete;
+  LevelDbPin& operator=(const LevelDbPin&) = delete;
+
+ private:
+  std::shared_ptr<Engine> engine_;
+  const std::uint64_t body_id_;
+};
+
 // The Store handed out: forwards to the shared engine.
 class LevelDbStore final : public Store {
  public:
   explicit LevelDbStore(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
 
   std::optional<EntryMeta> lookup(std::string_view key) override { return engine_->lookup(key); }
+  std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta) override {
+    return engine_->pin_body(key, meta);
+  }
   std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
                                        std::uint64_t offset, std::size_t max_bytes) override {
     return engine_->read_body(key, meta, offset, max_bytes);
@@ -296,6 +327,10 @@ Engine::~Engine() {
   if (!db_) return;
   std::lock_guard lock(mutex_);
   flush_uses_locked();
+  // Every pin holds the engine: none is left, so every released body can go.
+  leveldb::WriteBatch unpinned;
+  delete_unpinned_locked(unpinned);
+  (void)db_->Write(leveldb::WriteOptions(), &unpinned);
   // Saved on a clean close only; after a crash the next open starts the policy's history
   // afresh (the entries and their ranks are in their use records).
   const std::string state = index_->save_state();
@@ -320,7 +355,44 @@ bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
     return false;
   }
   db_.reset(db);
-  return load_format(options, error) && rebuild(error);
+  return check_format(options, error) && load_format(options, error) && rebuild(error);
+}
+
+bool Engine::check_format(const LevelDbStoreOptions& options, std::string* error) {
+  std::string raw;
+  leveldb::Status s = db_->Get(checked_reads(), to_slice(kFormatKey), &raw);
+  std::uint64_t version = 0;
+  if (s.ok() && get_big_endian64(raw, &version) && version == kFormatVersion) return true;
+  if (!s.ok() && !s.IsNotFound() && !s.IsCorruption()) {
+    *error = fmt::format("cache store {}: {}", options.directory, s.ToString());
+    return false;
+  }
+  // No format record (a new store, or format 1, which had none), another version, or an
+  // unreadable one: whatever is there cannot be read as this layout. Everything goes,
+  // including !chunk_bytes, so the options given now apply.
+  OpenDeleter del(db_.get());
+  bool any = false;
+  {
+    leveldb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      del.remove(to_view(it->key()));
+      any = true;
+    }
+    s = it->status();
+  }
+  del.flush();
+  if (s.ok()) s = del.status();
+  if (s.ok()) s = db_->Put(leveldb::WriteOptions(), to_slice(kFormatKey), fixed64(kFormatVersion));
+  if (!s.ok()) {
+    *error = fmt::format("cache store {}: cannot discard a store of another format: {}",
+                         options.directory, s.ToString());
+    return false;
+  }
+  // Give the discarded store's disk space back now rather than at some later compaction.
+  if (any) db_->CompactRange(nullptr, nullptr);
+  return true;
 }
 
 bool Engine::load_format(const LevelDbStoreOptions& options, std::string* error) {
@@ -359,59 +431,73 @@ bool Engine::rebuild(std::string* error) {
     EvictionRank rank;
   };
   std::unordered_map<std::string, Loaded> loaded;
-  std::vector<std::string> corrupt;
+  std::unordered_map<std::uint64_t, Loaded*> by_body;  // the bodies metas name
+  bool sweep = false;  // some body may have lost its meta: delete what no meta names
   OpenDeleter del(db_.get());
   std::uint64_t max_body_id = 0;
   std::uint64_t max_use = 0;
   leveldb::DB* db = db_.get();
 
-  // Metas: the entries. One that does not decode is erased, its chunks with it below.
+  // Metas: the entries. One that does not decode is erased, its body with it below.
   leveldb::Status s =
       scan_prefix(db, kMetaPrefix, [&](std::string_view record, std::string_view value) {
         std::string key(record.substr(kMetaPrefix.size()));
         const std::optional<EntryMeta> meta = decode_entry_meta(value);
-        if (!meta || meta->body_id == 0) {
+        if (!meta || meta->body_id == 0 || by_body.contains(meta->body_id)) {
           del.remove(record);
-          corrupt.push_back(std::move(key));
+          sweep = true;
           ++counters_.corrupt_erased;
           return;
         }
         max_body_id = std::max(max_body_id, meta->body_id);
         const std::uint64_t charged =
             charged_bytes(key.size(), meta->body_size, value.size(), chunk_bytes_);
-        loaded.emplace(key, Loaded{key, {charged, meta->body_id, meta->body_size}, 0, {}});
+        auto [it, _] =
+            loaded.emplace(key, Loaded{key, {charged, meta->body_id, meta->body_size}, 0, {}});
+        by_body.emplace(meta->body_id, &it->second);
       });
 
-  // Use records: recency. One without an entry is left over from a corrupt meta.
+  // Use records: recency. One no meta names is left over from a lost meta.
   if (s.ok())
     s = scan_prefix(db, kUsePrefix, [&](std::string_view record, std::string_view value) {
-      auto found = loaded.find(std::string(record.substr(kUsePrefix.size())));
-      if (found == loaded.end() ||
-          !parse_use_value(value, &found->second.last_use, &found->second.rank)) {
+      auto found = by_body.find(record_body_id(record));
+      if (record.size() != kUsePrefix.size() + kBodyIdBytes || found == by_body.end() ||
+          !parse_use_value(value, &found->second->last_use, &found->second->rank)) {
         del.remove(record);
         return;
       }
-      max_use = std::max(max_use, found->second.last_use);
+      max_use = std::max(max_use, found->second->last_use);
     });
 
-  // Intents: inserts that never committed. Their chunks go, unless a meta claims the body.
+  // Intents: inserts that never committed. Their chunks go, unless a meta names the body.
   leveldb::Status chunks_status;
   if (s.ok())
-    s = scan_prefix(db, kIntentPrefix, [&](std::string_view record, std::string_view key) {
+    s = scan_prefix(db, kIntentPrefix, [&](std::string_view record, std::string_view) {
       del.remove(record);
       std::uint64_t body_id = 0;
       if (!get_big_endian64(record.substr(kIntentPrefix.size()), &body_id)) return;
       max_body_id = std::max(max_body_id, body_id);
-      auto found = loaded.find(std::string(key));
-      if (found != loaded.end() && found->second.entry.body_id == body_id) return;
-      if (chunks_status.ok())
-        chunks_status = delete_chunks_by_scan(db, body_prefix(key, body_id), 4, del);
+      if (by_body.contains(body_id) || !chunks_status.ok()) return;
+      chunks_status = scan_prefix(db, body_prefix(body_id), [&](std::string_view chunk,
+                                                                std::string_view) {
+        if (chunk.size() == kBodyPrefix.size() + kBodyIdBytes + kChunkIndexBytes)
+          del.remove(chunk);
+      });
     });
   if (s.ok()) s = chunks_status;
 
-  // The body id of a corrupt meta is unknown: every body of its key goes.
-  for (const std::string& key : corrupt) {
-    if (s.ok()) s = delete_chunks_by_scan(db, key_bodies_prefix(key), 12, del);
+  // A lost meta took the name of its body with it: only a scan of every chunk key finds the
+  // chunks no meta names. It reads every body, so it runs only when a meta was lost.
+  std::string orphans;
+  const leveldb::Status orphans_status = db->Get(checked_reads(), to_slice(kOrphansKey), &orphans);
+  if (!orphans_status.IsNotFound()) sweep = true;
+  if (s.ok() && sweep) {
+    s = scan_prefix(db, kBodyPrefix, [&](std::string_view record, std::string_view) {
+      const std::uint64_t body_id = record_body_id(record);
+      max_body_id = std::max(max_body_id, body_id);
+      if (!by_body.contains(body_id)) del.remove(record);
+    });
+    del.remove(kOrphansKey);
   }
   del.flush();
   if (s.ok()) s = del.status();
@@ -499,7 +585,13 @@ std::optional<std::string> Engine::read_body(std::string_view key, const EntryMe
   {
     std::lock_guard lock(mutex_);
     const std::optional<EvictionEntry> e = index_->find(key);
-    if (!e || e->body_id != meta.body_id || e->body_size != meta.body_size) return std::nullopt;
+    if (!e || e->body_id != meta.body_id || e->body_size != meta.body_size) {
+      // Released but pinned: its chunks stay until the last pin goes.
+      const auto pinned = pinned_.find(meta.body_id);
+      if (pinned == pinned_.end() || pinned->second.key != key ||
+          pinned->second.body_size != meta.body_size)
+        return std::nullopt;
+    }
   }
   const std::uint64_t end = offset + std::min<std::uint64_t>(max_bytes, meta.body_size - offset);
   std::string out;
@@ -512,7 +604,7 @@ std::optional<std::string> Engine::read_body(std::string_view key, const EntryMe
   for (std::uint64_t i = offset / chunk_bytes_; i * chunk_bytes_ < end; ++i) {
     const std::uint64_t chunk_start = i * chunk_bytes_;
     const std::uint64_t expected = i + 1 < chunks ? chunk_bytes_ : meta.body_size - chunk_start;
-    const leveldb::Status s = db_->Get(ro, to_slice(chunk_key(key, meta.body_id, i)), &chunk);
+    const leveldb::Status s = db_->Get(ro, to_slice(chunk_key(meta.body_id, i)), &chunk);
     if (!s.ok() || chunk.size() != expected) {
       erase_corrupt_body(key, meta.body_id);
       return std::nullopt;
@@ -524,6 +616,29 @@ std::optional<std::string> Engine::read_body(std::string_view key, const EntryMe
   return out;
 }
 
+std::unique_ptr<BodyPin> Engine::pin_body(std::string_view key, const EntryMeta& meta) {
+  std::lock_guard lock(mutex_);
+  auto pinned = pinned_.find(meta.body_id);
+  if (pinned == pinned_.end()) {
+    const std::optional<EvictionEntry> e = index_->find(key);
+    if (!e || e->body_id != meta.body_id || e->body_size != meta.body_size) return nullptr;
+    pinned =
+        pinned_.emplace(meta.body_id, Pinned{std::string(key), 0, meta.body_size, false}).first;
+  } else if (pinned->second.key != key || pinned->second.body_size != meta.body_size) {
+    return nullptr;
+  }
+  ++pinned->second.pins;
+  return std::make_unique<LevelDbPin>(shared_from_this(), meta.body_id);
+}
+
+void Engine::unpin_body(std::uint64_t body_id) {
+  std::lock_guard lock(mutex_);
+  auto pinned = pinned_.find(body_id);
+  if (pinned == pinned_.end() || --pinned->second.pins > 0) return;
+  if (pinned->second.released) unpinned_.push_back({0, body_id, pinned->second.body_size});
+  pinned_.erase(pinned);
+}
+
 // ---- Engine: inserts ----
 
 std::unique_ptr<Insert> Engine::begin_insert(std::string key) {
@@ -531,11 +646,10 @@ std::unique_ptr<Insert> Engine::begin_insert(std::string key) {
   return std::make_unique<LevelDbInsert>(shared_from_this(), std::move(key), body_id);
 }
 
-bool Engine::write_chunk(std::string_view key, std::uint64_t body_id, std::uint32_t index,
-                         std::string_view data) {
+bool Engine::write_chunk(std::uint64_t body_id, std::uint32_t index, std::string_view data) {
   leveldb::WriteBatch batch;
-  if (index == 0) batch.Put(to_slice(intent_key(body_id)), to_slice(key));
-  batch.Put(to_slice(chunk_key(key, body_id, index)), to_slice(data));
+  if (index == 0) batch.Put(to_slice(intent_key(body_id)), leveldb::Slice());
+  batch.Put(to_slice(chunk_key(body_id, index)), to_slice(data));
   return db_->Write(leveldb::WriteOptions(), &batch).ok();
 }
 
@@ -550,13 +664,13 @@ bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryM
   std::lock_guard lock(mutex_);
   leveldb::WriteBatch batch;
   if (!last_chunk.empty())
-    batch.Put(to_slice(chunk_key(key, body_id, written_chunks)), to_slice(last_chunk));
+    batch.Put(to_slice(chunk_key(body_id, written_chunks)), to_slice(last_chunk));
   if (written_chunks > 0) batch.Delete(to_slice(intent_key(body_id)));
   if (const std::optional<EvictionEntry> previous = index_->find(key))
-    delete_body(batch, key, *previous);
+    delete_body(batch, *previous);
   batch.Put(to_slice(meta_key(key)), encoded);
   const std::uint64_t use = next_use_++;
-  batch.Put(to_slice(use_key(key)), use_value(use, {}));
+  batch.Put(to_slice(use_key(body_id)), use_value(use, {}));
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
   index_->insert(key, entry);
   // The rank the policy gives the new entry is written with the next batch of uses.
@@ -568,12 +682,11 @@ bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryM
   return true;
 }
 
-void Engine::discard_insert(std::string_view key, std::uint64_t body_id,
-                            std::uint32_t written_chunks) {
+void Engine::discard_insert(std::uint64_t body_id, std::uint32_t written_chunks) {
   if (written_chunks == 0) return;  // nothing reached the database
   leveldb::WriteBatch batch;
   for (std::uint32_t i = 0; i < written_chunks; ++i)
-    batch.Delete(to_slice(chunk_key(key, body_id, i)));
+    batch.Delete(to_slice(chunk_key(body_id, i)));
   batch.Delete(to_slice(intent_key(body_id)));
   // If this fails, the i/ record stays and the next open deletes the chunks.
   (void)db_->Write(leveldb::WriteOptions(), &batch);
@@ -598,7 +711,7 @@ bool Engine::update_meta(std::string_view key, const EntryMeta& meta) {
   leveldb::WriteBatch batch;
   batch.Put(to_slice(meta_key(key)), encoded);
   const std::uint64_t use = next_use_++;
-  batch.Put(to_slice(use_key(key)), use_value(use, {}));
+  batch.Put(to_slice(use_key(entry.body_id)), use_value(use, {}));
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
   index_->insert(key, entry);
   pending_uses_.insert_or_assign(std::string(key), use);
@@ -626,18 +739,22 @@ std::size_t Engine::erase_prefix(std::string_view prefix) {
     keys.emplace_back(record.substr(kMetaPrefix.size()));
   });
   std::size_t erased = 0;
-  for (const std::string& key : keys) erased += erase_locked(key);
+  for (const std::string& key : keys) erased += erase_locked(key, true);
   return erased;
 }
 
-bool Engine::erase_locked(std::string_view key) {
+bool Engine::erase_locked(std::string_view key, bool meta_on_disk) {
   leveldb::WriteBatch batch;
   batch.Delete(to_slice(meta_key(key)));
-  batch.Delete(to_slice(use_key(key)));
-  // Not indexed (never on a healthy store), its body is unknown; without a meta it is never
-  // served, and the next open deletes it if its meta was corrupt.
-  if (const std::optional<EvictionEntry> current = index_->find(key))
-    delete_body(batch, key, *current);
+  delete_unpinned_locked(batch);
+  if (const std::optional<EvictionEntry> current = index_->find(key)) {
+    delete_body(batch, *current);
+  } else if (meta_on_disk) {
+    // A meta on disk but not indexed (never on a healthy store): its body is unknown.
+    // Without a meta it is never served, and the next open deletes it with every other
+    // body no meta names.
+    batch.Put(to_slice(kOrphansKey), leveldb::Slice());
+  }
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
   index_->erase(key);
   pending_uses_.erase(std::string(key));
@@ -650,7 +767,7 @@ void Engine::erase_corrupt_meta(std::string_view key) {
   std::string value;
   const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
   if (s.IsNotFound() || (s.ok() && decode_entry_meta(value))) return;
-  if (erase_locked(key)) ++counters_.corrupt_erased;
+  if (erase_locked(key, true)) ++counters_.corrupt_erased;
 }
 
 void Engine::erase_corrupt_body(std::string_view key, std::uint64_t body_id) {
@@ -661,11 +778,27 @@ void Engine::erase_corrupt_body(std::string_view key, std::uint64_t body_id) {
   if (erase_locked(key)) ++counters_.corrupt_erased;
 }
 
-void Engine::delete_body(leveldb::WriteBatch& batch, std::string_view key,
-                         const EvictionEntry& entry) const {
+void Engine::delete_body(leveldb::WriteBatch& batch, const EvictionEntry& entry) {
+  batch.Delete(to_slice(use_key(entry.body_id)));
+  if (auto pinned = pinned_.find(entry.body_id); pinned != pinned_.end()) {
+    pinned->second.released = true;
+    batch.Put(to_slice(intent_key(entry.body_id)), leveldb::Slice());
+    return;
+  }
   const std::uint64_t chunks = chunk_count(entry.body_size, chunk_bytes_);
   for (std::uint64_t i = 0; i < chunks; ++i)
-    batch.Delete(to_slice(chunk_key(key, entry.body_id, i)));
+    batch.Delete(to_slice(chunk_key(entry.body_id, i)));
+}
+
+void Engine::delete_unpinned_locked(leveldb::WriteBatch& batch) {
+  for (const EvictionEntry& body : unpinned_) {
+    const std::uint64_t chunks = chunk_count(body.body_size, chunk_bytes_);
+    for (std::uint64_t i = 0; i < chunks; ++i)
+      batch.Delete(to_slice(chunk_key(body.body_id, i)));
+    batch.Delete(to_slice(intent_key(body.body_id)));
+  }
+  // If the write fails, the i/ records stay and the next open deletes the chunks.
+  unpinned_.clear();
 }
 
 // ---- Engine: recency and eviction ----
@@ -679,8 +812,10 @@ void Engine::record_use_locked(std::string_view key) {
 void Engine::flush_uses_locked() {
   if (pending_uses_.empty()) return;
   leveldb::WriteBatch batch;
-  for (const auto& [key, use] : pending_uses_)
-    batch.Put(to_slice(use_key(key)), use_value(use, index_->rank(key)));
+  for (const auto& [key, use] : pending_uses_) {
+    const std::optional<EvictionEntry> entry = index_->find(key);
+    if (entry) batch.Put(to_slice(use_key(entry->body_id)), use_value(use, index_->rank(key)));
+  }
   // Recency is advisory: if this write fails the order after a restart is a little older.
   (void)db_->Write(leveldb::WriteOptions(), &batch);
   pending_uses_.clear();
@@ -694,13 +829,14 @@ void Engine::set_budget(std::uint64_t bytes) {
 
 void Engine::evict_locked() {
   leveldb::WriteBatch batch;
-  bool any = false;
+  // Bodies whose last pin went since the last write go with this one.
+  bool any = !unpinned_.empty();
+  delete_unpinned_locked(batch);
   while (index_->total_bytes() > budget_bytes_) {
     std::optional<EvictionVictim> victim = index_->pop_victim();
     if (!victim) break;
     batch.Delete(to_slice(meta_key(victim->key)));
-    batch.Delete(to_slice(use_key(victim->key)));
-    delete_body(batch, victim->key, victim->entry);
+    delete_body(batch, victim->entry);
     pending_uses_.erase(victim->key);
     ++counters_.evictions;
     counters_.evicted_bytes += victim->entry.charged_bytes;

@@ -38,6 +38,12 @@ class Insert {
   virtual void abort() = 0;
 };
 
+// Keeps one stored body readable while it exists (Store::pin_body).
+class BodyPin {
+ public:
+  virtual ~BodyPin() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -51,6 +57,12 @@ class Store {
   // evicted or erased since lookup) or corrupt: the caller must then cut its response off.
   virtual std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
                                                std::uint64_t offset, std::size_t max_bytes) = 0;
+  // Keeps the body meta.body_id of key readable by read_body(key, meta, ...) until the
+  // returned pin is destroyed, even if the entry is evicted, replaced or erased meanwhile
+  // (its space is then reclaimed when the last pin goes). For responses read in several
+  // read_body calls. Returns nullptr if that body is already gone. Destroying a pin does no
+  // I/O, so it may happen on any thread.
+  virtual std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta) = 0;
 
   virtual std::unique_ptr<Insert> begin_insert(std::string key) = 0;
 

@@ -142,15 +142,22 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   auto& store = services_.store;
   const std::string& key = found.key;
   const cache::EntryMeta& meta = *found.meta;
-  // Each read_body call reads through one LevelDB snapshot, so reading in large steps keeps
-  // an entry evicted or replaced meanwhile readable to the end of the step. The first step
-  // is read before anything is sent: if the entry is already gone, this is simply a miss.
+  // A body read in several steps is pinned before the first, so an entry evicted, replaced
+  // or erased meanwhile stays readable to its end. The first step is read before anything
+  // is sent: if the entry is already gone, this is simply a miss.
   auto read_step = [&store, &key, &meta](std::uint64_t offset) {
     return store.read_body(key, meta, offset, kStoreStreamBytes);
   };
+  std::unique_ptr<cache::BodyPin> pin;
   std::optional<std::string> chunk;
   if (req.method() != http::verb::head && meta.body_size > 0) {
-    chunk = co_await run_blocking(services_.store_pool, [&read_step] { return read_step(0); });
+    chunk = co_await run_blocking(services_.store_pool, [&read_step, &store, &key, &meta, &pin] {
+      if (meta.body_size > kStoreStreamBytes) {
+        pin = store.pin_body(key, meta);
+        if (!pin) return std::optional<std::string>();
+      }
+      return read_step(0);
+    });
     if (!chunk || chunk->empty()) {
       const std::optional<Found> nothing_stored;
       co_return co_await fetch(nothing_stored);
@@ -297,6 +304,14 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   };
   auto& store = services_.store;
   const std::string& key = found.key;
+  // A large disk entry is read in steps: pinned first, so it stays readable to the end even
+  // if it is evicted, replaced or erased meanwhile. Gone already: its ranges are cut off
+  // below like a body that vanished.
+  std::unique_ptr<cache::BodyPin> pin;
+  if (!found.object) {
+    pin = co_await run_blocking(services_.store_pool,
+                                [&store, &key, &meta] { return store.pin_body(key, meta); });
+  }
   std::uint64_t sent = 0;
   for (const Segment& segment : segments) {
     bool ok = true;
@@ -307,7 +322,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
       ok = co_await write_piece(found.object->body.data() + range.first, range.size());
       sent += range.size();
     } else {
-      // A large disk entry: read the range in steps, each through one snapshot.
+      // A large disk entry: read the range in steps (pinned above).
       std::uint64_t offset = segment.range->first;
       const std::uint64_t end = segment.range->last + 1;
       while (ok && offset < end) {

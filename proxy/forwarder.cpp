@@ -164,18 +164,23 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   std::optional<cache::EntryMeta>& marker = marker_;
   std::optional<Found> found = co_await run_blocking(
       services_.store_pool, [&store, &url_key, &marker, &request_fields]() -> std::optional<Found> {
+        // Each key is looked up once: a lookup is a use, and counting a disk hit twice
+        // ranked entries served from disk (larger ones, which the memory tier keeps less)
+        // above those served from memory (found on the BU trace: 0.2 points of hits).
         std::string key = url_key;
+        std::optional<cache::EntryMeta> meta;
         if (marker) {
           key = cache::variant_key(url_key, *marker, request_fields);
+          meta = store.lookup(key);
         } else {
-          std::optional<cache::EntryMeta> meta = store.lookup(key);
+          meta = store.lookup(key);
           if (!meta) return std::nullopt;
           if (cache::is_vary_marker(*meta)) {
             marker = std::move(*meta);
             key = cache::variant_key(url_key, *marker, request_fields);
+            meta = store.lookup(key);
           }
         }
-        std::optional<cache::EntryMeta> meta = store.lookup(key);
         // A marker under a variant key cannot happen unless stored by mistake: not servable.
         if (!meta || cache::is_vary_marker(*meta)) return std::nullopt;
         if (meta->body_size > exchange::kStoreReadBytes) {

@@ -9,7 +9,10 @@ and 25% of the trace's unique bytes and prints request / byte hit ratios:
     scripts/policy_prototype.py --overhead 300 --policies lru,gdsf,gdsf-sketch TRACE...
 
 --overhead adds bytes to every object's charge, as cacheproxy charges each entry's key,
-metadata and records against the budget (about 300 bytes per entry on BU's replay).
+metadata and records against the budget (about 185 bytes per entry on BU's replay; 365
+before the store's format 2). --doorkeeper-bits models the sketch's doorkeeper as the bit
+filter cacheproxy uses (16 bits per counter; 4 before), which can take a first request for
+a second one, instead of an exact set.
 
 Policies (see POLICIES): LRU and GDSF, each with or without a TinyLFU admission filter (a
 count-min sketch of 4-bit counters with a doorkeeper, halved every 10 x width additions:
@@ -29,8 +32,36 @@ hb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hb)
 
 
+class BloomDoor:
+    """A doorkeeper as cacheproxy's FrequencySketch has it: bits_per_counter x width bits,
+    two probed per key, so it can take a first request for a second one."""
+
+    def __init__(self, width, bits_per_counter):
+        self.m = width * bits_per_counter
+        self.bits = bytearray(self.m)
+
+    def _probes(self, o):
+        h = hash((o, 0x5bd1e995)) & 0xFFFFFFFFFFFFFFFF
+        return h % self.m, (h >> 32) * 2654435761 % self.m
+
+    def __contains__(self, o):
+        a, b = self._probes(o)
+        return bool(self.bits[a] and self.bits[b])
+
+    def add(self, o):
+        a, b = self._probes(o)
+        self.bits[a] = self.bits[b] = 1
+
+    def clear(self):
+        self.bits = bytearray(self.m)
+
+
+# Doorkeeper bits per counter (--doorkeeper-bits); 0: an exact set (no false positives).
+DOORKEEPER_BITS = 0
+
+
 class Sketch:
-    """Count-min sketch, 4 rows of 4-bit counters, doorkeeper set, periodic halving."""
+    """Count-min sketch, 4 rows of 4-bit counters, doorkeeper, periodic halving."""
 
     def __init__(self, width, sample_mult=10, door=True):
         w = 1
@@ -40,7 +71,12 @@ class Sketch:
         self.rows = [[0] * w for _ in range(4)]
         self.sample = sample_mult * w
         self.adds = 0
-        self.door = set() if door else None
+        if not door:
+            self.door = None
+        elif DOORKEEPER_BITS:
+            self.door = BloomDoor(w, DOORKEEPER_BITS)
+        else:
+            self.door = set()
 
     def _idx(self, o):
         h = hash((o, 0x9E3779B9)) & 0xFFFFFFFFFFFFFFFF
@@ -163,7 +199,8 @@ POLICIES = {
     "gdsf-history-f1.5": dict(evict="gdsf", hist=True, fexp=1.5),
     "gdsf-history-f2": dict(evict="gdsf", hist=True, fexp=2),
     "gdsf-history-f2-s1.2": dict(evict="gdsf", hist=True, fexp=2, beta=1.2),
-    "gdsf-sketch": dict(evict="gdsf", hist=True, fexp=2, beta=1.3),  # cacheproxy's default
+    "gdsf-sketch-2-1.3": dict(evict="gdsf", hist=True, fexp=2, beta=1.3),  # the default before
+    "gdsf-sketch": dict(evict="gdsf", hist=True, fexp=2.5, beta=1.45),  # cacheproxy's default
     "gdsf-bytes": dict(evict="gdsf", hist=True, fexp=2, beta=0.5),   # cacheproxy's byte knob
 }
 
@@ -174,7 +211,12 @@ def main():
     p.add_argument("--policies", default=",".join(POLICIES))
     p.add_argument("--percents", default="1,5,10,25")
     p.add_argument("--overhead", type=int, default=0, help="bytes charged per object on top")
+    p.add_argument("--doorkeeper-bits", type=int, default=0,
+                   help="doorkeeper as a two-probe bit filter of this many bits per counter, "
+                        "as cacheproxy has it (16; 4 before), instead of an exact set")
     a = p.parse_args()
+    global DOORKEEPER_BITS
+    DOORKEEPER_BITS = a.doorkeeper_bits
     percents = [float(x) for x in a.percents.split(",")]
     for path in a.traces:
         t = hb.load_trace(path)

@@ -432,6 +432,7 @@ class RawDb {
  public:
   explicit RawDb(const std::string& directory) {
     leveldb::Options options;
+    options.create_if_missing = true;  // to write a store of another format from scratch
     leveldb::DB* db = nullptr;
     REQUIRE(leveldb::DB::Open(options, directory, &db).ok());
     db_.reset(db);
@@ -457,6 +458,95 @@ class RawDb {
  private:
   std::unique_ptr<leveldb::DB> db_;
 };
+
+TEMPLATE_LIST_TEST_CASE("a pinned body stays readable until its last pin goes", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096, .eviction_policy = "lru"};
+  std::unique_ptr<Store> store = backend.open(params);
+  REQUIRE(put(*store, "a", pattern(10'000, 1)));
+  REQUIRE(put(*store, "b", pattern(10'000, 1)));
+  const EntryMeta a = *store->lookup("a");
+  const EntryMeta b = *store->lookup("b");
+  std::unique_ptr<BodyPin> a_pin = store->pin_body("a", a);
+  std::unique_ptr<BodyPin> a_pin2 = store->pin_body("a", a);
+  std::unique_ptr<BodyPin> b_pin = store->pin_body("b", b);
+  REQUIRE(a_pin);
+  REQUIRE(a_pin2);
+  REQUIRE(b_pin);
+  REQUIRE_FALSE(store->pin_body("missing", a));
+  EntryMeta other_body = a;
+  ++other_body.body_id;
+  REQUIRE_FALSE(store->pin_body("a", other_body));
+
+  // a replaced, then erased; b evicted (least recently used) by four new entries.
+  REQUIRE(put(*store, "a", pattern(10'000, 2)));
+  REQUIRE(read_all(*store, "a", *store->lookup("a")) == pattern(10'000, 2));
+  store->erase("a");
+  for (const char* key : {"c", "d", "e", "f"}) REQUIRE(put(*store, key, pattern(10'000, 3)));
+  REQUIRE_FALSE(store->lookup("a"));
+  REQUIRE_FALSE(store->lookup("b"));
+  REQUIRE(store->usage().bytes <= params.budget_bytes);  // pinned bodies are not charged
+  REQUIRE(read_all(*store, "a", a) == pattern(10'000, 1));
+  REQUIRE(store->read_body("b", b, 9'000, 5'000) == pattern(10'000, 1).substr(9'000));
+  REQUIRE(store->pin_body("a", a));  // a released body can be pinned again while pinned
+
+  a_pin.reset();
+  REQUIRE(read_all(*store, "a", a) == pattern(10'000, 1));  // one pin left
+  a_pin2.reset();
+  b_pin.reset();
+  REQUIRE_FALSE(store->read_body("a", a, 0, 100));
+  REQUIRE_FALSE(store->read_body("b", b, 0, 100));
+  REQUIRE_FALSE(store->pin_body("a", a));
+  REQUIRE(put(*store, "g", pattern(10'000, 4)));  // the next write deletes their chunks
+  REQUIRE(store->counters().corrupt_erased == 0);
+  if constexpr (TestType::kPersistent) {
+    store.reset();
+    using namespace leveldb_layout;
+    RawDb raw(backend.directory());
+    for (std::uint64_t id : {a.body_id, b.body_id}) {
+      REQUIRE(raw.keys(body_prefix(id)).empty());
+      REQUIRE(raw.keys(intent_key(id)).empty());
+    }
+    REQUIRE(raw.keys(kIntentPrefix).empty());
+  }
+}
+
+TEST_CASE("a body still pinned at a crash is deleted at the next open", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(put(*store, "a", pattern(10'000, 1)));
+  const EntryMeta a = *store->lookup("a");
+  std::unique_ptr<BodyPin> pin = store->pin_body("a", a);
+  store->erase("a");
+  // What a crash now leaves on disk: a copy of the files (LevelDB's log holds every write
+  // made), opened as the restarted process would.
+  TempDir copy;
+  std::filesystem::copy(backend.directory(), copy.path(),
+                        std::filesystem::copy_options::recursive |
+                            std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(copy.path() + "/LOCK");
+  pin.reset();
+  store.reset();
+  {
+    RawDb raw(copy.path());
+    REQUIRE(raw.keys(meta_key("a")).empty());
+    REQUIRE(raw.keys(intent_key(a.body_id)).size() == 1);
+    REQUIRE(raw.keys(body_prefix(a.body_id)).size() == 3);
+  }
+  LevelDbStoreOptions options;
+  options.directory = copy.path();
+  options.chunk_bytes = 4096;
+  std::string error;
+  store = open_leveldb_store(options, &error);
+  REQUIRE(store);
+  REQUIRE(store->usage().entries == 0);
+  store.reset();
+  RawDb raw(copy.path());
+  REQUIRE(raw.keys(body_prefix(a.body_id)).empty());
+  REQUIRE(raw.keys(kIntentPrefix).empty());
+}
 
 TEST_CASE("chunks of an insert that never committed are gone after reopen", "[store][leveldb]") {
   using namespace leveldb_layout;
@@ -493,6 +583,9 @@ TEST_CASE("a corrupt meta record is erased and counted", "[store][leveldb]") {
   REQUIRE(put(*store, "bad", pattern(10'000, 1)));
   REQUIRE(put(*store, "flipped", pattern(10'000, 1)));
   REQUIRE(put(*store, "good", pattern(10'000, 1)));
+  const std::uint64_t bad_id = store->lookup("bad")->body_id;
+  const std::uint64_t flipped_id = store->lookup("flipped")->body_id;
+  const std::uint64_t good_id = store->lookup("good")->body_id;
   store.reset();
   {
     RawDb raw(backend.directory());
@@ -510,10 +603,15 @@ TEST_CASE("a corrupt meta record is erased and counted", "[store][leveldb]") {
   store.reset();
   RawDb raw(backend.directory());
   REQUIRE(raw.keys(meta_key("bad")).empty());
-  REQUIRE(raw.keys(use_key("bad")).empty());
-  REQUIRE(raw.keys(key_bodies_prefix("bad")).empty());
-  REQUIRE(raw.keys(key_bodies_prefix("flipped")).empty());
-  REQUIRE(raw.keys(key_bodies_prefix("good")).size() == 3);
+  // The lost metas named their bodies: the sweep at open found them by elimination.
+  for (std::uint64_t id : {bad_id, flipped_id}) {
+    REQUIRE(raw.keys(use_key(id)).empty());
+    REQUIRE(raw.keys(body_prefix(id)).empty());
+  }
+  REQUIRE(raw.keys(use_key(good_id)).size() == 1);
+  REQUIRE(raw.keys(body_prefix(good_id)).size() == 3);
+  REQUIRE(raw.keys(kBodyPrefix).size() == 3);
+  REQUIRE(raw.keys(kOrphansKey).empty());
 }
 
 TEST_CASE("a damaged chunk fails the read and erases the entry", "[store][leveldb]") {
@@ -523,7 +621,7 @@ TEST_CASE("a damaged chunk fails the read and erases the entry", "[store][leveld
   REQUIRE(put(*store, "k", pattern(10'000, 1)));
   const std::uint64_t body_id = store->lookup("k")->body_id;
   store.reset();
-  RawDb(backend.directory()).put(chunk_key("k", body_id, 1), "short");
+  RawDb(backend.directory()).put(chunk_key(body_id, 1), "short");
   store = backend.open({.chunk_bytes = 4096});
   const EntryMeta meta = *store->lookup("k");
   REQUIRE(store->read_body("k", meta, 0, 100) == pattern(100, 1));  // chunk 0 is intact
@@ -550,15 +648,17 @@ TEST_CASE("a store opens without its policy state and with old use records", "[s
   for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
   for (int i = 0; i < 3; ++i)
     for (const char* key : {"a", "b", "d"}) REQUIRE(store->lookup(key));
+  const std::uint64_t a_id = store->lookup("a")->body_id;
+  const std::uint64_t c_id = store->lookup("c")->body_id;
   store.reset();
   {
     RawDb raw(backend.directory());
     REQUIRE(raw.keys(kPolicyStateKey).size() == 1);
-    REQUIRE(raw.get(use_key("a")).size() == kUseValueBytes);
-    // What a crash leaves (no state record) and what the previous version wrote (an 8-byte
-    // use record without a rank).
+    REQUIRE(raw.get(use_key(a_id)).size() == kUseValueBytes);
+    // What a crash leaves (no state record) and a use record without a rank (as an early
+    // version wrote them).
     raw.erase(std::string(kPolicyStateKey));
-    raw.put(use_key("c"), fixed64(1));
+    raw.put(use_key(c_id), fixed64(1));
   }
   store = backend.open(params);
   REQUIRE(store->usage().entries == 4);
@@ -571,6 +671,111 @@ TEST_CASE("a store opens without its policy state and with old use records", "[s
     REQUIRE(store->lookup(key));
   }
   REQUIRE(store->counters().corrupt_erased == 0);
+}
+
+TEST_CASE("an entry is charged exactly the records it keeps, its key once", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  const std::string key = "http://example.test/some/long/path/to/an/object.png?v=123";
+  REQUIRE(put(*store, key, pattern(10'000, 1)));  // three chunks
+  const std::uint64_t charged = store->usage().bytes;
+  const std::uint64_t body_id = store->lookup(key)->body_id;
+  store.reset();
+  RawDb raw(backend.directory());
+  std::uint64_t stored = 0;
+  for (const std::string& prefix : {meta_key(key), use_key(body_id), body_prefix(body_id)}) {
+    for (const std::string& record : raw.keys(prefix))
+      stored += record.size() + raw.get(record).size();
+  }
+  REQUIRE(stored == charged);
+  // The key is stored once: besides the body and the meta value, 2 + |K| + 30 + 3 x 14.
+  const std::uint64_t meta_bytes = raw.get(meta_key(key)).size();
+  REQUIRE(charged == 10'000 + meta_bytes + 2 + key.size() + 30 + 3 * 14);
+  REQUIRE(raw.keys(kFormatKey).size() == 1);
+  REQUIRE(raw.get(std::string(kFormatKey)) == fixed64(kFormatVersion));
+}
+
+// Writes, into a closed store's directory, the records of one entry as format 1 wrote them
+// (no !format record; the key repeated in the use and chunk keys).
+void write_format1_entry(const std::string& directory, const std::string& key,
+                         std::uint64_t body_id, const std::string& body) {
+  using namespace leveldb_layout;
+  RawDb raw(directory);
+  raw.put(std::string(kChunkBytesKey), fixed64(4096));
+  raw.put(std::string(kBodyIdLimitKey), fixed64(body_id + 4096));
+  std::string meta(1, '\xCE');
+  meta += "\x01 arbitrary version 1 bytes";
+  raw.put("m/" + key, meta);
+  raw.put("u/" + key, fixed64(1));
+  std::string chunk = "b/" + key + std::string(1, '\0') + fixed64(body_id);
+  put_big_endian(chunk, 0, 4);
+  raw.put(chunk, body);
+}
+
+TEST_CASE("a store of another format is discarded at open", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  for (const bool newer : {false, true}) {
+    INFO("newer: " << newer);
+    LevelDbBackend backend;
+    write_format1_entry(backend.directory(), "old", 7, pattern(1000, 1));
+    if (newer) RawDb(backend.directory()).put(std::string(kFormatKey), fixed64(kFormatVersion + 1));
+    std::unique_ptr<Store> store = backend.open({.chunk_bytes = 8192});
+    REQUIRE(store->usage().entries == 0);
+    REQUIRE(store->usage().bytes == 0);
+    REQUIRE_FALSE(store->lookup("old"));
+    REQUIRE(store->counters().corrupt_erased == 0);
+    REQUIRE(put(*store, "new", pattern(20'000, 2)));
+    REQUIRE(read_all(*store, "new", *store->lookup("new")) == pattern(20'000, 2));
+    store.reset();
+    {
+      RawDb raw(backend.directory());
+      REQUIRE(raw.keys("m/").size() == 1);
+      REQUIRE(raw.keys("u/").size() == 1);
+      // The discarded store's chunk size went with it: 20 000 bytes are 3 chunks of 8192.
+      REQUIRE(raw.keys("b/").size() == 3);
+      REQUIRE(raw.get(std::string(kChunkBytesKey)) == fixed64(8192));
+      REQUIRE(raw.get(std::string(kFormatKey)) == fixed64(kFormatVersion));
+    }
+    // Reopening a store of this format keeps it.
+    store = backend.open({.chunk_bytes = 4096});
+    REQUIRE(store->usage().entries == 1);
+    REQUIRE(read_all(*store, "new", *store->lookup("new")) == pattern(20'000, 2));
+  }
+}
+
+TEST_CASE("bodies no meta names are deleted at open when flagged", "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(put(*store, "lost", pattern(10'000, 1)));
+  REQUIRE(put(*store, "kept", pattern(10'000, 2)));
+  const std::uint64_t lost_id = store->lookup("lost")->body_id;
+  const std::uint64_t kept_id = store->lookup("kept")->body_id;
+  store->erase("never-stored");  // erasing an unknown key flags nothing
+  store.reset();
+  {
+    RawDb raw(backend.directory());
+    REQUIRE(raw.keys(kOrphansKey).empty());
+    raw.erase(meta_key("lost"));  // its body and use record stay, unnamed
+  }
+  store = backend.open({.chunk_bytes = 4096});  // not flagged: nothing is swept
+  REQUIRE(store->usage().entries == 1);
+  store.reset();
+  {
+    RawDb raw(backend.directory());
+    REQUIRE(raw.keys(body_prefix(lost_id)).size() == 3);
+    REQUIRE(raw.keys(use_key(lost_id)).empty());  // use records are checked at every open
+    raw.put(std::string(kOrphansKey), "");
+  }
+  store = backend.open({.chunk_bytes = 4096});
+  REQUIRE(store->usage().entries == 1);
+  REQUIRE(read_all(*store, "kept", *store->lookup("kept")) == pattern(10'000, 2));
+  store.reset();
+  RawDb raw(backend.directory());
+  REQUIRE(raw.keys(body_prefix(lost_id)).empty());
+  REQUIRE(raw.keys(body_prefix(kept_id)).size() == 3);
+  REQUIRE(raw.keys(kOrphansKey).empty());
 }
 
 TEST_CASE("open refuses bad options", "[store][leveldb]") {
@@ -617,10 +822,10 @@ TEST_CASE("erase_prefix removes the entries under a prefix, records and chunks",
 
   // Nothing of the variants is left in the database: no meta, use or chunk record.
   RawDb raw(backend.directory());
+  // (Use records and chunks are keyed by body id: only the two kept entries' remain.)
   CHECK(raw.keys(meta_key(url + "\x1f")).empty());
-  CHECK(raw.keys(use_key(url + "\x1f")).empty());
-  CHECK(raw.keys(prefixed(kBodyPrefix, url + "\x1f")).empty());
   CHECK(raw.keys(kMetaPrefix).size() == 2);
+  CHECK(raw.keys(kUsePrefix).size() == 2);
   CHECK(raw.keys(kBodyPrefix).size() == 2 * 2);  // two 5'000-byte bodies of 4096-byte chunks
 }
 
