@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 
+#include "cache/direct_mapped_memo.hpp"
+
 namespace cacheproxy::cache {
 
 namespace {
@@ -294,7 +296,7 @@ bool parse_imf_fixdate(DateCursor& c, DateParts& p) {
 }
 
 // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" (day-name already consumed).
-bool parse_rfc850(DateCursor& c, DateParts& p) {
+bool parse_rfc850(DateCursor& c, DateParts& p, int current_year) {
   auto day = c.number(2, 2);
   if (!day || !c.literal("-")) return false;
   auto month = c.name(months);
@@ -303,10 +305,11 @@ bool parse_rfc850(DateCursor& c, DateParts& p) {
   if (!year || !c.literal(" ") || !parse_time_of_day(c, p) || !c.literal(" GMT")) return false;
   p.day = *day;
   p.month = *month + 1;
-  // RFC 9110 §5.6.7 wants a two-digit year more than 50 years in the future read as the
-  // most recent past year with those digits. That needs a clock and the policy takes none,
-  // so we use a fixed pivot instead: 70-99 → 19xx, 00-69 → 20xx.
-  p.year = *year < 70 ? 2000 + *year : 1900 + *year;
+  // RFC 9110 §5.6.7: the year in this century, unless that is more than 50 years in the
+  // future: then the most recent past year with those two digits.
+  int full = current_year - current_year % 100 + static_cast<int>(*year);
+  if (full > current_year + 50) full -= 100;
+  p.year = full;
   return true;
 }
 
@@ -399,12 +402,6 @@ ResponseCacheControl parse_response_uncached(const http::fields& headers) {
 constexpr std::size_t kMemoSlots = 64;
 constexpr std::size_t kMemoMaxValue = 256;
 
-struct MemoSlot {
-  std::string value;
-  ResponseCacheControl parsed;
-  bool used = false;
-};
-
 }  // namespace
 
 ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
@@ -413,13 +410,8 @@ ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
   const std::string_view value = it->value();
   if (value.size() > kMemoMaxValue || headers.count(http::field::cache_control) != 1)
     return parse_response_uncached(headers);
-  thread_local std::array<MemoSlot, kMemoSlots> memo;
-  MemoSlot& slot = memo[std::hash<std::string_view>{}(value) % kMemoSlots];
-  if (slot.used && slot.value == value) return slot.parsed;
-  slot.parsed = parse_response_uncached(headers);
-  slot.value.assign(value);
-  slot.used = true;
-  return slot.parsed;
+  thread_local DirectMappedMemo<ResponseCacheControl, kMemoSlots> memo;
+  return memo.get(value, [&headers] { return parse_response_uncached(headers); });
 }
 
 RequestCacheControl parse_request_cache_control(const http::fields& headers) {
@@ -439,12 +431,13 @@ RequestCacheControl parse_request_cache_control(const http::fields& headers) {
   return cc;
 }
 
-std::optional<TimePoint> parse_http_date(std::string_view text) {
+std::optional<TimePoint> parse_http_date(std::string_view text, TimePoint now) {
   DateCursor c(trim(text));
   DateParts parts;
   bool parsed = false;
   if (c.name(long_days)) {
-    parsed = c.literal(", ") && parse_rfc850(c, parts);
+    const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(now)};
+    parsed = c.literal(", ") && parse_rfc850(c, parts, static_cast<int>(today.year()));
   } else if (c.name(short_days)) {
     parsed = c.literal(", ") ? parse_imf_fixdate(c, parts) : parse_asctime(c, parts);
   }

@@ -52,7 +52,9 @@ ResponseCacheControl parse_response_cache_control(const http::fields& headers);
 RequestCacheControl parse_request_cache_control(const http::fields& headers);
 
 // Parses an HTTP-date in any of the three formats of RFC 9110 §5.6.7. nullopt if invalid.
-std::optional<TimePoint> parse_http_date(std::string_view text);
+// `now` places an RFC 850 two-digit year: more than 50 years after now's year means the
+// century before.
+std::optional<TimePoint> parse_http_date(std::string_view text, TimePoint now = Clock::now());
 // Formats an IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(TimePoint t);
 

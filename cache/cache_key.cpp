@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "cache/direct_mapped_memo.hpp"
+
 namespace cacheproxy::cache {
 
 namespace {
@@ -143,23 +145,12 @@ std::optional<std::string> normalize_uncached(std::string_view url);
 constexpr std::size_t kMemoSlots = 256;
 constexpr std::size_t kMemoMaxUrl = 256;
 
-struct MemoSlot {
-  std::string url;
-  std::optional<std::string> key;
-  bool used = false;
-};
-
 }  // namespace
 
 std::optional<std::string> normalize_cache_key(std::string_view url) {
   if (url.size() > kMemoMaxUrl) return normalize_uncached(url);
-  thread_local std::array<MemoSlot, kMemoSlots> memo;
-  MemoSlot& slot = memo[std::hash<std::string_view>{}(url) % kMemoSlots];
-  if (slot.used && slot.url == url) return slot.key;
-  slot.key = normalize_uncached(url);
-  slot.url.assign(url);
-  slot.used = true;
-  return slot.key;
+  thread_local DirectMappedMemo<std::optional<std::string>, kMemoSlots> memo;
+  return memo.get(url, [url] { return normalize_uncached(url); });
 }
 
 namespace {

@@ -296,7 +296,15 @@ EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_mo
   erase_private_fields(merged.headers);
   merged.request_time = request_time;
   merged.response_time = response_time;
+  // The 304's own Date replaced the stored one; without it, the time it was received.
+  add_date_if_missing(merged.headers, response_time);
   return merged;
+}
+
+bool add_date_if_missing(http::fields& response_headers, TimePoint received) {
+  if (response_headers.count(http::field::date) > 0) return false;
+  response_headers.set(http::field::date, format_http_date(received));
+  return true;
 }
 
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
@@ -316,6 +324,7 @@ EntryMeta make_entry_meta(const RequestView& request, unsigned status,
   }
   meta.request_time = request_time;
   meta.response_time = response_time;
+  add_date_if_missing(meta.headers, response_time);
   return meta;
 }
 

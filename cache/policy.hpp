@@ -95,8 +95,13 @@ void add_conditional_headers(const EntryMeta& entry, http::fields& origin_reques
 EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_modified_headers,
                              TimePoint request_time, TimePoint response_time);
 
+// RFC 9110 §6.6.1: a recipient with a clock that caches or forwards a response without Date
+// adds one for the time it received it. Returns whether it added one.
+bool add_date_if_missing(http::fields& response_headers, TimePoint received);
+
 // Copies the response fields a stored entry keeps (RFC 9111 §3.1: everything but hop-by-hop
-// and Connection-named fields) and the request fields its Vary names.
+// and Connection-named fields, plus a Date if the origin sent none) and the request fields
+// its Vary names.
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
                           const http::fields& response_headers, TimePoint request_time,
                           TimePoint response_time);

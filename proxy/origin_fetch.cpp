@@ -321,6 +321,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   out.reason(response.reason());
   out.version(req.version());
   copy_end_to_end_fields(response.base(), out.base());
+  cache::add_date_if_missing(out.base(), response_time);
   append_via(out.base(), req.version(), config.visible_hostname);
   bool no_content = has_no_content(req.method(), status);
   // The client asked for a range we fetched whole: it gets that range (RFC 9110 §14.2), cut

@@ -174,9 +174,28 @@ TEST_CASE("parse_http_date accepts the three HTTP-date formats", "[cache_control
       {"Wed, 31 Dec 1969 23:59:59 GMT", -1},
   }));
   CAPTURE(text);
-  const auto parsed = parse_http_date(text);
+  // RFC 850's two-digit years are read relative to a clock: here, 1 Jan 2000.
+  const TimePoint y2000{Seconds{946684800}};
+  const auto parsed = parse_http_date(text, y2000);
   REQUIRE(parsed.has_value());
   CHECK(std::chrono::floor<Seconds>(parsed->time_since_epoch()).count() == epoch);
+}
+
+TEST_CASE("an RFC 850 two-digit year more than 50 years ahead is the century before",
+          "[cache_control]") {
+  // RFC 9110 §5.6.7, read on 1 Jan 2026.
+  const TimePoint y2026{Seconds{1767225600}};
+  auto year_of = [&](const char* text) {
+    const auto parsed = parse_http_date(text, y2026);
+    REQUIRE(parsed.has_value());
+    return static_cast<int>(
+        std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(*parsed)}.year());
+  };
+  CHECK(year_of("Thursday, 01-Jan-26 00:00:00 GMT") == 2026);
+  CHECK(year_of("Friday, 01-Jan-76 00:00:00 GMT") == 2076);  // 50 years ahead: kept
+  CHECK(year_of("Friday, 01-Jan-77 00:00:00 GMT") == 1977);  // 51 years ahead: the past
+  CHECK(year_of("Friday, 01-Jan-99 00:00:00 GMT") == 1999);
+  CHECK(year_of("Saturday, 01-Jan-00 00:00:00 GMT") == 2000);
 }
 
 TEST_CASE("parse_http_date clamps dates beyond the clock's range", "[cache_control]") {

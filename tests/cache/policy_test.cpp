@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cache/cache_control.hpp"
+#include "cache/freshness.hpp"
 
 using namespace cacheproxy::cache;
 using std::chrono::seconds;
@@ -497,7 +498,8 @@ TEST_CASE("merge_not_modified without Date or Age starts the age afresh", "[poli
   const TimePoint later = t0 + seconds{3600};
   const EntryMeta merged =
       merge_not_modified(stored, make_fields({{"ETag", "\"a\""}}), later, later);
-  CHECK(merged.headers.count(http::field::date) == 0);
+  // The old Date is gone; the one added is the 304's arrival (RFC 9110 §6.6.1).
+  CHECK(merged.headers[http::field::date] == format_http_date(later));
   CHECK(merged.headers.count(http::field::age) == 0);
   CHECK(current_age(merged, later + seconds{10}) == seconds{10});
 }
@@ -543,7 +545,32 @@ TEST_CASE("make_entry_meta keeps end-to-end fields and Vary's request fields", "
                                         {"Set-Cookie", "s=1"},
                                         {"Vary", "Accept-Encoding, Accept-Language"},
                                         {"Vary", "accept-encoding"},
-                                        {"Content-Length", "3"}});
+                                        {"Content-Length", "3"},
+                                        // RFC 9110 §6.6.1: the origin sent none.
+                                        {"Date", format_http_date(t0)}});
   CHECK(lines_of(meta.vary_request_headers) ==
         Lines{{"Accept-Encoding", "gzip"}, {"Accept-Encoding", "br"}});
+}
+
+TEST_CASE("a response without Date is stored and refreshed with the time it arrived",
+          "[policy]") {
+  // RFC 9110 §6.6.1: a recipient with a clock adds Date when it caches or forwards.
+  const http::fields request;
+  const http::fields with_date = make_fields({{"Date", format_http_date(t0 - seconds{30})}});
+  const EntryMeta kept = make_entry_meta(RequestView{http::verb::get, request}, 200, with_date,
+                                         t0 - seconds{1}, t0);
+  CHECK(lines_of(kept.headers) == Lines{{"Date", format_http_date(t0 - seconds{30})}});
+
+  http::fields forwarded = make_fields({{"X-A", "1"}});
+  CHECK(add_date_if_missing(forwarded, t0));
+  CHECK_FALSE(add_date_if_missing(forwarded, t0 + seconds{5}));
+  CHECK(lines_of(forwarded) == Lines{{"X-A", "1"}, {"Date", format_http_date(t0)}});
+
+  // A 304 without Date: the refreshed entry's Date is when the 304 arrived, so its age
+  // restarts instead of counting from the old Date.
+  const TimePoint later = t0 + seconds{600};
+  const EntryMeta merged = merge_not_modified(kept, make_fields({{"ETag", "\"v2\""}}),
+                                              later, later);
+  CHECK(merged.headers[http::field::date] == format_http_date(later));
+  CHECK(current_age(merged, later) == seconds{0});
 }

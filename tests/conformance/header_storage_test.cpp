@@ -57,6 +57,11 @@ std::vector<Case> header_cases() {
                               {}, {is("Content-Length", "7")}));
   cases.push_back(fields_case("RFC 9110 §7.6.3", "Via names the proxy on misses and hits", {},
                               {has("Via")}));
+  cases.push_back(fields_case("RFC 9110 §6.6.1",
+                              "a response without Date is relayed and stored with one", {},
+                              {lines("Date", 1)}));
+  cases.push_back(fields_case("RFC 9110 §6.6.1", "the origin's own Date is kept, not replaced",
+                              {{"Date", "{date:-30}"}}, {lines("Date", 1)}));
   cases.push_back(fields_case("RFC 9110 §8.8.3", "ETag and Last-Modified are kept",
                               {{"ETag", "W/\"x\""}, {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}},
                               {is("ETag", "W/\"x\""), is("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT")}));
