@@ -59,7 +59,8 @@ RequestTarget classify_connect(std::string_view target) {
   if (!authority || !authority->has_port() || authority->has_userinfo())
     return invalid("CONNECT needs host:port");
   std::optional<std::uint16_t> port = port_in_range(authority->port());
-  if (!port) return invalid("CONNECT needs host:port");
+  // Boost.URL accepts an empty host (":8443"), which names nothing (found by tests/fuzz).
+  if (!port || authority->host_address().empty()) return invalid("CONNECT needs host:port");
   RequestTarget t;
   t.kind = TargetKind::connect;
   t.host = std::string(authority->host_address());

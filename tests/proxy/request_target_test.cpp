@@ -59,6 +59,9 @@ TEST_CASE("other targets are classified or rejected", "[request_target]") {
            Row{http::verb::get, "http://example.test:65535/", TargetKind::forward},
            Row{http::verb::get, "http://example.test:/", TargetKind::forward},
            Row{http::verb::connect, "example.test:70443", TargetKind::invalid},
+           // An empty host names nothing (found by tests/fuzz).
+           Row{http::verb::connect, ":8443", TargetKind::invalid},
+           Row{http::verb::connect, "[::1]:8443", TargetKind::connect},
        }) {
     INFO(row.target);
     CHECK(classify(row.method, row.target).kind == row.kind);
