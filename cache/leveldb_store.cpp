@@ -1,9 +1,14 @@
-// The LevelDB Store. Key layout: leveldb_layout.hpp.
+// The LevelDB Store. Key layout: leveldb_layout.hpp. Body bytes: body_segments.hpp.
 //
 // An entry is visible once its meta is; commit writes meta, last chunk and use record, deletes
 // the previous body (its chunks and use record) and the insert's i/ record in one WriteBatch.
 // An insert that dies before committing leaves its i/ record, by which the next open finds
 // and deletes its chunks without reading every body in the store.
+//
+// A chunk record holds a pointer to the chunk's bytes in a segment file, written there before
+// the record. Deleting the record leaves the bytes as garbage; the segment collector (its own
+// thread) copies the live extents out of the segment with the least live data and deletes it,
+// whenever the segments hold more than the budget allows (kSegmentSlack).
 #include "cache/leveldb_store.hpp"
 
 #include <fmt/format.h>
@@ -16,11 +21,15 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
+#include <condition_variable>
+#include <thread>
 #include <limits>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
+#include "cache/body_segments.hpp"
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
 #include "cache/eviction_policy.hpp"
@@ -40,6 +49,20 @@ constexpr std::size_t kUseFlushCount = 64;
 constexpr std::uint64_t kMaxChunkBytes = 1u << 30;
 // Deletions at open are written in batches of this many.
 constexpr int kOpenBatchOps = 1024;
+// The segment files may hold this fraction of the live bytes as garbage (deleted or replaced
+// bodies) before the collector copies a segment's live extents out and deletes it: disk use
+// stays within (1 + kSegmentSlack) x budget plus two segments. A larger slack would copy less
+// (each collected segment is then emptier) at the cost of disk space.
+constexpr double kSegmentSlack = 0.25;
+// The collector installs copied extents in batches of at most this many records or bytes.
+constexpr std::size_t kCollectBatchRecords = 256;
+constexpr std::uint64_t kCollectBatchBytes = 4 << 20;
+
+// Segment size when the options leave it to the store: a 32nd of the budget, within
+// [1 MiB, 64 MiB], so the two-segment allowance stays small against the budget.
+std::uint64_t default_segment_bytes(std::uint64_t budget_bytes) {
+  return std::clamp<std::uint64_t>(budget_bytes / 32, 1 << 20, 64 << 20);
+}
 
 leveldb::Slice to_slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view to_view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
@@ -152,6 +175,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // Deletes the chunks an uncommitted insert wrote, and its i/ record.
   void discard_insert(std::uint64_t body_id, std::uint32_t written_chunks);
 
+  // Appends chunk bytes to the body segments. Settle the extent once its record is written.
+  std::optional<BodyExtent> append_to_segment(std::string_view data) {
+    return segments_.append(data);
+  }
+  void settle(const std::optional<BodyExtent>& extent) {
+    if (extent) segments_.settle(*extent);
+  }
+
   std::size_t chunk_bytes() const { return chunk_bytes_; }
   std::uint64_t budget_bytes() const { return budget_bytes_.load(std::memory_order_relaxed); }
   void set_budget(std::uint64_t bytes);
@@ -159,12 +190,25 @@ class Engine : public std::enable_shared_from_this<Engine> {
  private:
   // Discards every record of a store of another layout version (or none), then marks the
   // store as kFormatVersion.
-  bool check_format(const LevelDbStoreOptions& options, std::string* error);
+  bool check_format(const LevelDbStoreOptions& options, std::string* error, bool* discarded);
   bool load_format(const LevelDbStoreOptions& options, std::string* error);
   // Reads the 8-byte record name into *value, first writing initial if there is none.
   leveldb::Status read_or_init(std::string_view name, std::uint64_t initial, std::uint64_t* value);
   bool rebuild(std::string* error);
   std::uint64_t allocate_body_id();
+
+  // The segment collector's thread: wakes every second, or when woken by a commit, and
+  // collects segments while collection_due().
+  void collector_loop();
+  bool collection_due();
+  bool collection_due(std::uint64_t live_bytes) const;
+  // Deletes every sealed segment no chunk points into, or copies the live extents of the one
+  // with the least live data into the active segment and deletes it. Returns false if there
+  // was nothing to collect.
+  bool collect_segment();
+  // Copies extents (chunk record key, extent in the segment being collected) and points
+  // their records at the copies, unless a record changed meanwhile.
+  bool move_extents(const std::vector<std::pair<std::string, BodyExtent>>& records);
 
   // Adds to batch the deletion of the records of entry's body: its use record, and its
   // chunks unless the body is pinned (then they go with the first write after the last pin,
@@ -187,6 +231,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   std::atomic<std::uint64_t> budget_bytes_;  // written under mutex_, read by inserts without it
   std::size_t chunk_bytes_ = 0;              // set by open(), then constant
+  BodySegments segments_;
+
+  std::thread collector_;
+  std::mutex collector_mutex_;
+  std::condition_variable collector_wake_;
+  std::atomic<bool> stopping_{false};
 
   // The block cache must outlive the database that uses it: declared first, destroyed last.
   std::unique_ptr<leveldb::Cache> block_cache_;
@@ -324,6 +374,14 @@ class LevelDbStore final : public Store {
 // ---- Engine: open and rebuild ----
 
 Engine::~Engine() {
+  if (collector_.joinable()) {
+    {
+      std::lock_guard lock(collector_mutex_);
+      stopping_ = true;
+    }
+    collector_wake_.notify_one();
+    collector_.join();
+  }
   if (!db_) return;
   std::lock_guard lock(mutex_);
   flush_uses_locked();
@@ -355,14 +413,28 @@ bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
     return false;
   }
   db_.reset(db);
-  return check_format(options, error) && load_format(options, error) && rebuild(error);
+  bool discarded = false;
+  if (!check_format(options, error, &discarded) || !load_format(options, error)) return false;
+  const std::uint64_t segment_bytes = options.segment_bytes != 0
+                                          ? options.segment_bytes
+                                          : default_segment_bytes(options.budget_bytes);
+  // Segments of a discarded store, or of a new one (left over from a store whose database
+  // was deleted), hold nothing this database points to.
+  if (!segments_.open(std::filesystem::path(options.directory) / "bodies", segment_bytes,
+                      discarded, error) ||
+      !rebuild(error))
+    return false;
+  collector_ = std::thread([this] { collector_loop(); });
+  return true;
 }
 
-bool Engine::check_format(const LevelDbStoreOptions& options, std::string* error) {
+bool Engine::check_format(const LevelDbStoreOptions& options, std::string* error,
+                          bool* discarded) {
   std::string raw;
   leveldb::Status s = db_->Get(checked_reads(), to_slice(kFormatKey), &raw);
   std::uint64_t version = 0;
   if (s.ok() && get_big_endian64(raw, &version) && version == kFormatVersion) return true;
+  *discarded = true;
   if (!s.ok() && !s.IsNotFound() && !s.IsCorruption()) {
     *error = fmt::format("cache store {}: {}", options.directory, s.ToString());
     return false;
@@ -573,6 +645,8 @@ bool Engine::quick_miss(std::string_view key) {
 std::optional<std::string> Engine::read_body(std::string_view key, const EntryMeta& meta,
                                              std::uint64_t offset, std::size_t max_bytes) {
   if (offset > meta.body_size) return std::nullopt;
+  // Held until the bytes are read, so no segment an extent in the snapshot names is deleted.
+  const std::shared_lock segments_hold = segments_.hold();
   // The snapshot is taken before the index is checked: if the body is still current after
   // the snapshot, every chunk of it is in the snapshot (all are written before the commit
   // that made meta visible), so a missing chunk is damage, not a race.
@@ -600,12 +674,13 @@ std::optional<std::string> Engine::read_body(std::string_view key, const EntryMe
   leveldb::ReadOptions ro = checked_reads();
   ro.snapshot = snapshot;
   const std::uint64_t chunks = chunk_count(meta.body_size, chunk_bytes_);
-  std::string chunk;
+  std::string pointer, chunk;
   for (std::uint64_t i = offset / chunk_bytes_; i * chunk_bytes_ < end; ++i) {
     const std::uint64_t chunk_start = i * chunk_bytes_;
     const std::uint64_t expected = i + 1 < chunks ? chunk_bytes_ : meta.body_size - chunk_start;
-    const leveldb::Status s = db_->Get(ro, to_slice(chunk_key(meta.body_id, i)), &chunk);
-    if (!s.ok() || chunk.size() != expected) {
+    const leveldb::Status s = db_->Get(ro, to_slice(chunk_key(meta.body_id, i)), &pointer);
+    const std::optional<BodyExtent> extent = s.ok() ? decode_body_extent(pointer) : std::nullopt;
+    if (!extent || extent->length != expected || !segments_.read(*extent, &chunk)) {
       erase_corrupt_body(key, meta.body_id);
       return std::nullopt;
     }
@@ -647,10 +722,14 @@ std::unique_ptr<Insert> Engine::begin_insert(std::string key) {
 }
 
 bool Engine::write_chunk(std::uint64_t body_id, std::uint32_t index, std::string_view data) {
+  const std::optional<BodyExtent> extent = segments_.append(data);
+  if (!extent) return false;
   leveldb::WriteBatch batch;
   if (index == 0) batch.Put(to_slice(intent_key(body_id)), leveldb::Slice());
-  batch.Put(to_slice(chunk_key(body_id, index)), to_slice(data));
-  return db_->Write(leveldb::WriteOptions(), &batch).ok();
+  batch.Put(to_slice(chunk_key(body_id, index)), encode_body_extent(*extent));
+  const bool ok = db_->Write(leveldb::WriteOptions(), &batch).ok();
+  settle(extent);
+  return ok;
 }
 
 bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
@@ -660,11 +739,19 @@ bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryM
   const EvictionEntry entry{charged_bytes(key.size(), meta.body_size, encoded.size(), chunk_bytes_),
                             body_id, meta.body_size};
   if (entry.charged_bytes > budget_bytes_) return false;
+  std::optional<BodyExtent> last_extent;
+  if (!last_chunk.empty() && !(last_extent = segments_.append(last_chunk))) return false;
+  // Settled once the batch naming it is written, or not.
+  struct Settle {
+    Engine* engine;
+    const std::optional<BodyExtent>& extent;
+    ~Settle() { engine->settle(extent); }
+  } settle_last{this, last_extent};
 
   std::lock_guard lock(mutex_);
   leveldb::WriteBatch batch;
-  if (!last_chunk.empty())
-    batch.Put(to_slice(chunk_key(body_id, written_chunks)), to_slice(last_chunk));
+  if (last_extent)
+    batch.Put(to_slice(chunk_key(body_id, written_chunks)), encode_body_extent(*last_extent));
   if (written_chunks > 0) batch.Delete(to_slice(intent_key(body_id)));
   if (const std::optional<EvictionEntry> previous = index_->find(key))
     delete_body(batch, *previous);
@@ -688,6 +775,8 @@ void Engine::discard_insert(std::uint64_t body_id, std::uint32_t written_chunks)
   for (std::uint32_t i = 0; i < written_chunks; ++i)
     batch.Delete(to_slice(chunk_key(body_id, i)));
   batch.Delete(to_slice(intent_key(body_id)));
+  // Under the lock, so the segment collector cannot put back a chunk record deleted here.
+  std::lock_guard lock(mutex_);
   // If this fails, the i/ record stays and the next open deletes the chunks.
   (void)db_->Write(leveldb::WriteOptions(), &batch);
 }
@@ -844,11 +933,157 @@ void Engine::evict_locked() {
   }
   // If this fails the victims stay on disk uncounted until the next open reloads them.
   if (any) (void)db_->Write(leveldb::WriteOptions(), &batch);
+  // Evicted bodies are garbage in the segments: collect now rather than within a second,
+  // so a burst of misses cannot run far past the disk allowance.
+  if (any && collection_due(index_->total_bytes())) collector_wake_.notify_one();
+}
+
+// ---- Engine: segment collection ----
+
+void Engine::collector_loop() {
+  std::unique_lock lock(collector_mutex_);
+  while (!stopping_) {
+    collector_wake_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    lock.unlock();
+    while (!stopping_ && collection_due() && collect_segment()) {
+    }
+    lock.lock();
+  }
+}
+
+bool Engine::collection_due() {
+  std::uint64_t live = 0;
+  {
+    std::lock_guard lock(mutex_);
+    live = index_->total_bytes();
+  }
+  return collection_due(live);
+}
+
+bool Engine::collection_due(std::uint64_t live) const {
+  const auto slack = std::max<std::uint64_t>(static_cast<std::uint64_t>(live * kSegmentSlack),
+                                             2 * segments_.segment_bytes());
+  return segments_.total_bytes() > live + slack;
+}
+
+bool Engine::collect_segment() {
+  // Listed before the scan: a segment sealed with nothing unsettled by now has every record
+  // that points into it written, so the scan's snapshot sees them all.
+  std::unordered_map<std::uint32_t, std::uint64_t> collectable;  // segment -> live bytes
+  std::unordered_map<std::uint32_t, std::uint64_t> size;
+  for (const SegmentInfo& info : segments_.list()) {
+    if (info.sealed && info.unsettled == 0) {
+      collectable.emplace(info.number, 0);
+      size.emplace(info.number, info.bytes);
+    }
+  }
+  if (collectable.empty()) {
+    // Only the active segment holds garbage: seal it, so the next pass can collect it.
+    segments_.roll();
+    return false;
+  }
+  leveldb::ReadOptions ro = checked_reads();
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  const leveldb::Slice body_prefix_slice = to_slice(kBodyPrefix);
+  for (it->Seek(body_prefix_slice); it->Valid() && it->key().starts_with(body_prefix_slice);
+       it->Next()) {
+    const std::optional<BodyExtent> e = decode_body_extent(to_view(it->value()));
+    if (!e) continue;
+    if (auto c = collectable.find(e->segment); c != collectable.end()) c->second += e->length;
+  }
+  if (!it->status().ok()) return false;
+  it.reset();
+
+  std::optional<std::uint32_t> victim;
+  double victim_ratio = 2;
+  bool removed_any = false;
+  for (const auto& [number, live] : collectable) {
+    if (live == 0) {
+      segments_.remove(number);
+      removed_any = true;
+      std::lock_guard lock(mutex_);
+      ++counters_.segments_collected;
+      continue;
+    }
+    const double ratio = static_cast<double>(live) / static_cast<double>(size[number]);
+    if (ratio < victim_ratio) victim = number, victim_ratio = ratio;
+  }
+  if (removed_any || !victim) return removed_any;
+
+  // The victim's records, found again by a second scan (holding every segment's records at
+  // once would cost memory in proportion to the whole store).
+  std::vector<std::pair<std::string, BodyExtent>> records;
+  it.reset(db_->NewIterator(ro));
+  for (it->Seek(body_prefix_slice); it->Valid() && it->key().starts_with(body_prefix_slice);
+       it->Next()) {
+    const std::optional<BodyExtent> e = decode_body_extent(to_view(it->value()));
+    if (e && e->segment == *victim) records.emplace_back(std::string(to_view(it->key())), *e);
+  }
+  if (!it->status().ok()) return false;
+  it.reset();
+  std::vector<std::pair<std::string, BodyExtent>> batch;
+  std::uint64_t batch_bytes = 0;
+  for (auto& record : records) {
+    if (stopping_) return false;
+    batch_bytes += record.second.length;
+    batch.push_back(std::move(record));
+    if (batch.size() >= kCollectBatchRecords || batch_bytes >= kCollectBatchBytes) {
+      if (!move_extents(batch)) return false;
+      batch.clear();
+      batch_bytes = 0;
+    }
+  }
+  if (!move_extents(batch)) return false;
+  segments_.remove(*victim);
+  std::lock_guard lock(mutex_);
+  ++counters_.segments_collected;
+  return true;
+}
+
+bool Engine::move_extents(const std::vector<std::pair<std::string, BodyExtent>>& records) {
+  std::vector<std::optional<BodyExtent>> copies;
+  copies.reserve(records.size());
+  std::string bytes;
+  for (const auto& [record, extent] : records) {
+    // A damaged extent is not copied (a new CRC would make it look whole): its record keeps
+    // pointing into the deleted segment, and the read that finds that erases the entry.
+    if (!segments_.read(extent, &bytes)) {
+      copies.emplace_back();
+      continue;
+    }
+    copies.push_back(segments_.append(bytes));
+    if (!copies.back()) {
+      for (const auto& c : copies) settle(c);
+      return false;
+    }
+  }
+  bool ok = true;
+  {
+    std::lock_guard lock(mutex_);
+    leveldb::WriteBatch batch;
+    std::string current;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (!copies[i]) continue;
+      // Deleted or rewritten since the scan: the copy is garbage in its turn.
+      if (!db_->Get(checked_reads(), to_slice(records[i].first), &current).ok() ||
+          current != encode_body_extent(records[i].second))
+        continue;
+      batch.Put(to_slice(records[i].first), encode_body_extent(*copies[i]));
+    }
+    ok = db_->Write(leveldb::WriteOptions(), &batch).ok();
+    if (ok)
+      for (std::size_t i = 0; i < records.size(); ++i)
+        if (copies[i]) counters_.collected_bytes_copied += records[i].second.length;
+  }
+  for (const auto& c : copies) settle(c);
+  return ok;
 }
 
 StoreUsage Engine::usage() const {
   std::lock_guard lock(mutex_);
-  return {index_->total_bytes(), index_->entries()};
+  return {index_->total_bytes(), index_->entries(), segments_.total_bytes()};
 }
 
 StoreCounters Engine::counters() const {

@@ -20,11 +20,16 @@ struct LevelDbStoreOptions {
   // body is its own allocation in the memtable's arena) for no CPU saving we could measure
   // over LevelDB's default, so that default stays.
   std::size_t write_buffer_bytes = 4 << 20;
+  // Size of the body segment files (body_segments.hpp) in <directory>/bodies; 0 means a
+  // 32nd of the budget, within [1 MiB, 64 MiB].
+  std::uint64_t segment_bytes = 0;
   // The eviction order, by make_eviction_policy() name (eviction_policy.hpp).
   std::string eviction_policy = std::string(kDefaultEvictionPolicy);
 };
 
-// Opens (creating if missing) the store in options.directory. Returns nullptr and sets *error
+// Opens (creating if missing) the store in options.directory: LevelDB holds the entries'
+// metadata and pointers to their bodies, whose bytes are in segment files under
+// <directory>/bodies. Disk use stays within 1.25 x the budget plus two segments. Returns nullptr and sets *error
 // on failure. On open, it rebuilds its index and usage from disk and removes the chunks of
 // inserts that never committed (a crash or kill -9 during an insert).
 //

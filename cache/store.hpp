@@ -16,12 +16,17 @@ namespace cacheproxy::cache {
 struct StoreUsage {
   std::uint64_t bytes = 0;  // what the byte budget counts: body + encoded metadata
   std::uint64_t entries = 0;
+  // Disk space the bodies' files take, garbage included (backends that keep bodies in
+  // files; 0 otherwise).
+  std::uint64_t body_file_bytes = 0;
 };
 
 struct StoreCounters {
   std::uint64_t corrupt_erased = 0;  // undecodable entries found and erased
   std::uint64_t evictions = 0;       // entries removed to stay within the budget
   std::uint64_t evicted_bytes = 0;
+  std::uint64_t segments_collected = 0;  // body files deleted once their live bytes moved
+  std::uint64_t collected_bytes_copied = 0;  // live bytes those moves copied
 };
 
 // Collects the body of one new entry. Nothing is visible to lookup() until commit()

@@ -136,6 +136,9 @@ std::string stats_json(const Services& services) {
            {"corrupt_erased", store.corrupt_erased},
            {"evictions", store.evictions},
            {"evicted_bytes", store.evicted_bytes},
+           {"disk_file_bytes", usage.body_file_bytes},
+           {"segments_collected", store.segments_collected},
+           {"collected_bytes_copied", store.collected_bytes_copied},
        }},
   };
   add_live_figures(doc, services, s);

@@ -138,6 +138,14 @@ std::string render_metrics(const Services& services) {
              "Disk cache entries evicted to stay within cache_size", store.evictions);
   out.single("cacheproxy_cache_evicted_bytes_total", "counter",
              "Bytes freed by disk cache evictions", store.evicted_bytes);
+  out.single("cacheproxy_cache_body_file_bytes", "gauge",
+             "Disk space of the body segment files, garbage not yet collected included",
+             usage.body_file_bytes);
+  out.single("cacheproxy_cache_segments_collected_total", "counter",
+             "Body segment files deleted after their live bytes were copied out",
+             store.segments_collected);
+  out.single("cacheproxy_cache_collected_bytes_copied_total", "counter",
+             "Live body bytes copied by the segment collector", store.collected_bytes_copied);
   out.single("cacheproxy_cache_corrupt_erased_total", "counter",
              "Undecodable or damaged disk entries erased instead of served", store.corrupt_erased);
   out.single("cacheproxy_cache_stores_total", "counter", "Responses committed to the cache",
