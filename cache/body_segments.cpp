@@ -199,9 +199,9 @@ bool BodySegments::read(const BodyExtent& extent, std::string* out) const {
          crc32c(*out) == extent.crc;
 }
 
-void BodySegments::roll() {
+bool BodySegments::roll() {
   std::lock_guard lock(mutex_);
-  if (active_->bytes > 0) (void)start_segment_locked(nullptr);
+  return active_->bytes > 0 && start_segment_locked(nullptr);
 }
 
 void BodySegments::remove(std::uint32_t number) {

@@ -71,8 +71,9 @@ class BodySegments {
   // under the hold still points into an existing file.
   std::shared_lock<std::shared_mutex> hold() const { return std::shared_lock(retire_mutex_); }
 
-  // Seals the active segment (if it holds anything) and starts a new one.
-  void roll();
+  // Seals the active segment (if it holds anything) and starts a new one. Returns whether it
+  // did.
+  bool roll();
   // Deletes a sealed segment; waits for the holds taken before.
   void remove(std::uint32_t number);
 

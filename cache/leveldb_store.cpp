@@ -54,6 +54,9 @@ constexpr int kOpenBatchOps = 1024;
 // stays within (1 + kSegmentSlack) x budget plus two segments. A larger slack would copy less
 // (each collected segment is then emptier) at the cost of disk space.
 constexpr double kSegmentSlack = 0.25;
+// A segment more live than this is not worth copying to free the rest; the bytes over the
+// allowance are then in inserts still running or in the active segment.
+constexpr double kMaxCollectedLiveRatio = 0.9;
 // The collector installs copied extents in batches of at most this many records or bytes.
 constexpr std::size_t kCollectBatchRecords = 256;
 constexpr std::uint64_t kCollectBatchBytes = 4 << 20;
@@ -941,12 +944,22 @@ void Engine::evict_locked() {
 // ---- Engine: segment collection ----
 
 void Engine::collector_loop() {
+  // After a pass that found nothing worth collecting, the next waits until the files have
+  // grown by a segment: every pass scans all the chunk records.
+  std::uint64_t fruitless_at = 0;
   std::unique_lock lock(collector_mutex_);
   while (!stopping_) {
     collector_wake_.wait_for(lock, std::chrono::seconds(1));
     if (stopping_) break;
     lock.unlock();
-    while (!stopping_ && collection_due() && collect_segment()) {
+    while (!stopping_ && collection_due()) {
+      const std::uint64_t total = segments_.total_bytes();
+      if (fruitless_at != 0 && total < fruitless_at + segments_.segment_bytes()) break;
+      if (!collect_segment()) {
+        fruitless_at = total;
+        break;
+      }
+      fruitless_at = 0;
     }
     lock.lock();
   }
@@ -980,8 +993,7 @@ bool Engine::collect_segment() {
   }
   if (collectable.empty()) {
     // Only the active segment holds garbage: seal it, so the next pass can collect it.
-    segments_.roll();
-    return false;
+    return segments_.roll();
   }
   leveldb::ReadOptions ro = checked_reads();
   ro.fill_cache = false;
@@ -1010,7 +1022,7 @@ bool Engine::collect_segment() {
     const double ratio = static_cast<double>(live) / static_cast<double>(size[number]);
     if (ratio < victim_ratio) victim = number, victim_ratio = ratio;
   }
-  if (removed_any || !victim) return removed_any;
+  if (removed_any || !victim || victim_ratio > kMaxCollectedLiveRatio) return removed_any;
 
   // The victim's records, found again by a second scan (holding every segment's records at
   // once would cost memory in proportion to the whole store).

@@ -353,10 +353,17 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   }
   out.keep_alive(keep);
   http::response_serializer<http::buffer_body> sr{out};
-  client_.expires_after(config.client_write_timeout);
-  auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
-  ex.bytes = hn;
-  if (hec) co_return ex;
+  bool complete = no_content || parser->is_done();
+  // When body bytes came in with the origin's header, the header goes out with the first of
+  // them in one write (one segment, one wake-up of the client, not two). Otherwise it goes
+  // now: an origin that is slow to send its body (a long poll, an event stream) must not keep
+  // the client from seeing the response begin.
+  if (complete || origin_buffer_.size() == 0) {
+    client_.expires_after(config.client_write_timeout);
+    auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
+    ex.bytes = hn;
+    if (hec) co_return ex;
+  }
 
   // Nothing will be stored: requests waiting for this fetch must go to the origin themselves.
   if (!store_it && lease_) lease_->release();
@@ -388,7 +395,6 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   origin_buffer_.reserve(kRelayBufferBytes);
   std::uint64_t total = 0;
   bool origin_unfinished = false;  // stopped reading before the end: not reusable
-  bool complete = no_content || parser->is_done();
   while (!complete) {
     response.body().data = buffer.data();
     response.body().size = buffer.size();
@@ -399,6 +405,14 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       // The origin failed mid-body: cut the client's response off and store nothing.
       if (fill) co_await fill->abandon();
       services_.stats.add_bytes_from_origin(total);
+      if (!sr.is_header_done()) {
+        // Held back to go out with the first body bytes: the client sees the same cut-off
+        // response as when the header went first (the cut is what tells it the body is
+        // incomplete; the status may already be a success).
+        client_.expires_after(config.client_write_timeout);
+        auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
+        ex.bytes += hn;
+      }
       ex.keep_alive = false;
       co_return ex;
     }

@@ -502,7 +502,13 @@ def plan(args):
     for c in concurrencies:
         cases.append({"name": f"miss 16k c{c}", "kind": "miss", "size": "16k", "conns": c})
     cases.append({"name": "hit 1k close c16", "kind": "close", "size": "1k", "conns": 16})
-    return cases
+    return select(cases, args)
+
+
+def select(cases, args):
+    """The cases whose name contains one of --cases' comma-separated words (all if none)."""
+    words = [w for w in (args.cases or "").split(",") if w]
+    return [c for c in cases if not words or any(w in c["name"] for w in words)]
 
 
 BOTH_CORE_CASES = [
@@ -669,7 +675,8 @@ def run_suite(kind, cases, origin, args, workdir, cores, results, label):
                       f"{r['bottleneck']:6} origin+{r['origin_requests']} err {r['errors']}",
                       flush=True)
             results.setdefault(case["name"], {})[kind] = summarize(runs)
-        if kind != "direct" and args.idle_connections and label == "pinned":
+        if (kind != "direct" and args.idle_connections and label == "pinned"
+                and select([{"name": "idle"}], args)):
             r = idle_case(proxy, origin, args.idle_connections)
             print(f"  {kind:13} idle x{r['connections']}: "
                   f"{r['kib_per_connection'] or 0:.1f} KiB/connection "
@@ -884,6 +891,9 @@ def main():
     p.add_argument("--duration", type=float, default=5, help="seconds per run (default 5)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1k and 16k at 16 connections, 1 run of 2 s, 500 idle")
+    p.add_argument("--cases", default="",
+                   help="only the cases whose name contains one of these comma-separated "
+                   "words, e.g. 'miss' or 'hit 16k,close' (the idle case is named 'idle')")
     p.add_argument("--idle-connections", type=int, default=10000)
     p.add_argument("--no-direct", action="store_true", help="skip wrk straight at nginx")
     p.add_argument("--no-both-cores", action="store_true",
@@ -955,8 +965,8 @@ def main():
         if not args.no_both_cores and not args.quick:
             for kind in kinds:
                 print(f"{kind}: proxy on cores {BOTH_CORES}", flush=True)
-                run_suite(kind, BOTH_CORE_CASES, origin, args, workdir, BOTH_CORES, results,
-                          "both-cores")
+                run_suite(kind, select(BOTH_CORE_CASES, args), origin, args, workdir,
+                          BOTH_CORES, results, "both-cores")
         meta["loadavg_after"] = loadavg()
         table = markdown(results, kinds_run, meta)
         print()
