@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "cache/crc32c.hpp"
@@ -84,29 +85,53 @@ std::optional<BodyExtent> decode_body_extent(std::string_view value) {
   return e;
 }
 
+// Direct I/O needs offsets, lengths and memory aligned to the device's logical block; 4 KiB
+// covers every common one.
+constexpr std::size_t kAlignment = 4096;
+constexpr std::size_t kWriteBufferBytes = 1 << 20;
+
+std::uint64_t round_up(std::uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+using AlignedBytes = std::unique_ptr<char, FreeDeleter>;
+
 struct BodySegments::Segment {
-  Segment(std::uint32_t n, int f, std::filesystem::path p, std::uint64_t b, bool s)
-      : number(n), fd(f), path(std::move(p)), bytes(b), sealed(s) {}
-  ~Segment() { ::close(fd); }
+  Segment(std::uint32_t n, int w, int r, std::filesystem::path p, std::uint64_t b, bool s)
+      : number(n), write_fd(w), read_fd(r), path(std::move(p)), bytes(b), sealed(s) {}
+  ~Segment() {
+    if (write_fd >= 0) ::close(write_fd);
+    ::close(read_fd);
+  }
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
   const std::uint32_t number;
-  const int fd;
+  const int write_fd;  // -1 for segments found at open: they are never written again
+  const int read_fd;
   const std::filesystem::path path;
   // Guarded by BodySegments::mutex_.
-  std::uint64_t bytes;  // reserved by appends, written or not
+  std::uint64_t bytes;  // the file's size once every buffer taken from it is written
   bool sealed;
   std::uint32_t unsettled = 0;
 };
 
-BodySegments::~BodySegments() = default;
+struct BodySegments::WriteBuffer {
+  std::shared_ptr<Segment> segment;
+  std::uint64_t offset = 0;  // in the segment file, aligned
+  AlignedBytes data;
+  std::size_t used = 0;  // guarded by BodySegments::mutex_ while the buffer is filling
+};
+
+BodySegments::~BodySegments() { flush(); }
 
 bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t segment_bytes,
-                        bool discard, std::string* error) {
+                        std::size_t max_extent_bytes, bool discard, std::string* error) {
   std::lock_guard lock(mutex_);
   directory_ = directory;
   segment_bytes_ = segment_bytes;
+  buffer_bytes_ = std::max<std::size_t>(kWriteBufferBytes, round_up(max_extent_bytes));
   std::error_code ec;
   std::filesystem::create_directories(directory, ec);
   if (ec) {
@@ -120,7 +145,7 @@ bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t se
       std::filesystem::remove(file.path(), ec);
       continue;
     }
-    const int fd = ::open(file.path().c_str(), O_RDWR | O_CLOEXEC);
+    const int fd = ::open(file.path().c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (fd < 0 || ::fstat(fd, &st) != 0) {
       *error = fmt::format("cannot open body segment {}: {}", file.path().string(),
@@ -128,8 +153,11 @@ bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t se
       if (fd >= 0) ::close(fd);
       return false;
     }
+    // Reads are of whole extents, wherever they are: read-ahead would only fetch neighbours.
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    segments_.emplace(*number, std::make_shared<Segment>(*number, fd, file.path(), size, true));
+    segments_.emplace(*number,
+                      std::make_shared<Segment>(*number, -1, fd, file.path(), size, true));
     total_bytes_ += size;
     next_number_ = std::max(next_number_, *number + 1);
   }
@@ -143,39 +171,92 @@ bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t se
 bool BodySegments::start_segment_locked(std::string* error) {
   const std::uint32_t number = next_number_++;
   std::filesystem::path path = directory_ / segment_name(number);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
+  int write_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
+  if (write_fd < 0 && errno == EINVAL) {
+    // A file system without direct I/O (tmpfs before Linux 6.6): the same aligned writes,
+    // through the page cache.
+    direct_ = false;
+    write_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  const int read_fd = write_fd < 0 ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (read_fd < 0) {
     if (error) *error = fmt::format("cannot create {}: {}", path.string(), std::strerror(errno));
+    if (write_fd >= 0) ::close(write_fd);
     return false;
   }
+  (void)::posix_fadvise(read_fd, 0, 0, POSIX_FADV_RANDOM);
   if (active_) active_->sealed = true;
-  active_ = std::make_shared<Segment>(number, fd, std::move(path), 0, false);
+  active_ = std::make_shared<Segment>(number, write_fd, read_fd, std::move(path), 0, false);
   segments_.emplace(number, active_);
   return true;
 }
 
-std::optional<BodyExtent> BodySegments::append(std::string_view data) {
-  std::shared_ptr<Segment> segment;
-  BodyExtent extent;
+std::shared_ptr<BodySegments::WriteBuffer> BodySegments::take_buffer_locked() {
+  if (!filling_ || filling_->used == 0) return nullptr;
+  std::shared_ptr<WriteBuffer> full = std::move(filling_);
+  const std::uint64_t padded = round_up(full->used);
+  total_bytes_ += padded - full->used;
+  full->segment->bytes = full->offset + padded;
+  writing_.push_back(full);
+  return full;
+}
+
+void BodySegments::write_out(const std::shared_ptr<WriteBuffer>& buffer) {
+  const std::size_t length = round_up(buffer->used);
+  // The padding is written too: zeros, not whatever the buffer's memory held.
+  std::memset(buffer->data.get() + buffer->used, 0, length - buffer->used);
+  // A failed write loses the buffer's extents: their reads then fail the length or CRC check
+  // and the entries are erased.
+  (void)write_all(buffer->segment->write_fd, {buffer->data.get(), length}, buffer->offset);
+  std::lock_guard lock(mutex_);
+  std::erase(writing_, buffer);
+}
+
+void BodySegments::flush() {
+  std::shared_ptr<WriteBuffer> full;
   {
     std::lock_guard lock(mutex_);
-    // A body chunk larger than a segment gets a segment of its own.
-    if (active_->bytes > 0 && active_->bytes + data.size() > segment_bytes_ &&
-        !start_segment_locked(nullptr))
-      return std::nullopt;
-    segment = active_;
-    extent.segment = segment->number;
-    extent.offset = segment->bytes;
-    segment->bytes += data.size();
-    total_bytes_ += data.size();
-    ++segment->unsettled;
+    full = take_buffer_locked();
   }
+  if (full) write_out(full);
+}
+
+std::optional<BodyExtent> BodySegments::append(std::string_view data) {
+  BodyExtent extent;
   extent.length = static_cast<std::uint32_t>(data.size());
   extent.crc = crc32c(data);
-  if (!write_all(segment->fd, data, extent.offset)) {
-    settle(extent);  // the reserved bytes stay, as garbage no pointer names
-    return std::nullopt;
+  std::shared_ptr<WriteBuffer> full;  // written out once the lock is released
+  bool appended = false;
+  {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t end = filling_ ? filling_->offset + filling_->used : active_->bytes;
+    bool have_segment = true;
+    if (end > 0 && end + data.size() > segment_bytes_) {
+      // The segment is full. (A chunk larger than a segment gets a segment of its own.)
+      full = take_buffer_locked();
+      have_segment = start_segment_locked(nullptr);
+    } else if (filling_ && filling_->used + data.size() > buffer_bytes_) {
+      full = take_buffer_locked();
+    }
+    if (have_segment && data.size() <= buffer_bytes_) {
+      if (!filling_) {
+        filling_ = std::make_shared<WriteBuffer>();
+        filling_->segment = active_;
+        filling_->offset = active_->bytes;
+        filling_->data.reset(static_cast<char*>(std::aligned_alloc(kAlignment, buffer_bytes_)));
+      }
+      extent.segment = active_->number;
+      extent.offset = filling_->offset + filling_->used;
+      std::memcpy(filling_->data.get() + filling_->used, data.data(), data.size());
+      filling_->used += data.size();
+      active_->bytes = filling_->offset + filling_->used;
+      total_bytes_ += data.size();
+      ++active_->unsettled;
+      appended = true;
+    }
   }
+  if (full) write_out(full);
+  if (!appended) return std::nullopt;
   return extent;
 }
 
@@ -185,30 +266,58 @@ void BodySegments::settle(const BodyExtent& extent) {
   if (it != segments_.end() && it->second->unsettled > 0) --it->second->unsettled;
 }
 
-std::shared_ptr<BodySegments::Segment> BodySegments::find(std::uint32_t number) const {
-  std::lock_guard lock(mutex_);
-  const auto it = segments_.find(number);
-  return it == segments_.end() ? nullptr : it->second;
+std::shared_ptr<BodySegments::WriteBuffer> BodySegments::buffer_holding_locked(
+    const BodyExtent& extent) const {
+  auto holds = [&extent](const std::shared_ptr<WriteBuffer>& b) {
+    return b && b->segment->number == extent.segment && extent.offset >= b->offset &&
+           extent.offset + extent.length <= b->offset + b->used;
+  };
+  if (holds(filling_)) return filling_;
+  for (const auto& b : writing_)
+    if (holds(b)) return b;
+  return nullptr;
 }
 
 bool BodySegments::read(const BodyExtent& extent, std::string* out) const {
-  const std::shared_ptr<Segment> segment = find(extent.segment);
-  if (!segment) return false;
-  out->resize(extent.length);
-  return read_all(segment->fd, out->data(), extent.length, extent.offset) &&
-         crc32c(*out) == extent.crc;
+  std::shared_ptr<WriteBuffer> buffer;
+  std::shared_ptr<Segment> segment;
+  {
+    std::lock_guard lock(mutex_);
+    buffer = buffer_holding_locked(extent);
+    if (!buffer) {
+      const auto it = segments_.find(extent.segment);
+      if (it == segments_.end()) return false;
+      segment = it->second;
+    }
+  }
+  if (buffer) {
+    // Bytes below `used` never change once appended: safe to copy without the lock.
+    out->assign(buffer->data.get() + (extent.offset - buffer->offset), extent.length);
+  } else {
+    out->resize(extent.length);
+    if (!read_all(segment->read_fd, out->data(), extent.length, extent.offset)) return false;
+  }
+  return crc32c(*out) == extent.crc;
 }
 
 bool BodySegments::roll() {
-  std::lock_guard lock(mutex_);
-  return active_->bytes > 0 && start_segment_locked(nullptr);
+  std::shared_ptr<WriteBuffer> full;
+  bool rolled = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (active_->bytes == 0) return false;
+    full = take_buffer_locked();
+    rolled = start_segment_locked(nullptr);
+  }
+  if (full) write_out(full);
+  return rolled;
 }
 
 void BodySegments::remove(std::uint32_t number) {
   std::unique_lock hold(retire_mutex_);
   std::lock_guard lock(mutex_);
   const auto it = segments_.find(number);
-  if (it == segments_.end() || it == segments_.find(active_->number)) return;
+  if (it == segments_.end() || it->second == active_) return;
   std::error_code ec;
   std::filesystem::remove(it->second->path, ec);
   total_bytes_ -= it->second->bytes;

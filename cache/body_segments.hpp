@@ -7,6 +7,15 @@
 // Segments are numbered; one is active (appends go to its end) and the rest are sealed and
 // never written again. A sealed segment goes when the store has copied its live extents
 // elsewhere (LevelDbStore's segment collector), or when nothing points into it.
+//
+// Appends are gathered in an aligned write buffer of kWriteBufferBytes and written a whole
+// buffer at a time with O_DIRECT, as Traffic Server writes its cache: the bytes go from that
+// one reused buffer to the disk instead of being copied into fresh page-cache pages, which
+// most of them would only occupy (most cached objects are never asked for again). Reads go
+// through the page cache (a second descriptor), so objects that are asked for again are
+// cached by the kernel as before. Extents still in a buffer are read from it. A crash loses
+// the buffer not yet written: the pointers into it then fail their checks, and those entries
+// are erased when read, never served.
 #pragma once
 
 #include <cstdint>
@@ -51,9 +60,12 @@ class BodySegments {
   BodySegments& operator=(const BodySegments&) = delete;
 
   // Opens the segments in directory (creating it), removing them all first if discard, and
-  // starts a new active segment. Segments roll over at segment_bytes.
-  bool open(const std::filesystem::path& directory, std::uint64_t segment_bytes, bool discard,
-            std::string* error);
+  // starts a new active segment. Segments roll over at segment_bytes. No extent may be
+  // larger than max_extent_bytes.
+  bool open(const std::filesystem::path& directory, std::uint64_t segment_bytes,
+            std::size_t max_extent_bytes, bool discard, std::string* error);
+  // Writes out what the write buffer holds. Also done on destruction.
+  void flush();
 
   // Appends data at the end of the active segment. The extent is unsettled until settle():
   // while any extent of a segment is, the segment is not offered for collection (its
@@ -80,11 +92,19 @@ class BodySegments {
   std::vector<SegmentInfo> list() const;
   std::uint64_t total_bytes() const;
   std::uint64_t segment_bytes() const { return segment_bytes_; }
+  // Whether writes bypass the page cache (false where the file system refuses O_DIRECT).
+  bool direct_writes() const { return direct_; }
 
  private:
   struct Segment;
-  std::shared_ptr<Segment> find(std::uint32_t number) const;
+  struct WriteBuffer;
   bool start_segment_locked(std::string* error);
+  // Takes the filled part of the write buffer out for writing (nullptr if it is empty) and
+  // starts a fresh buffer after it. The taken buffer stays readable until written.
+  std::shared_ptr<WriteBuffer> take_buffer_locked();
+  void write_out(const std::shared_ptr<WriteBuffer>& buffer);
+  // The write buffer holding extent, or nullptr if it is on disk.
+  std::shared_ptr<WriteBuffer> buffer_holding_locked(const BodyExtent& extent) const;
 
   std::filesystem::path directory_;
   std::uint64_t segment_bytes_ = 0;
@@ -94,6 +114,10 @@ class BodySegments {
   std::shared_ptr<Segment> active_;
   std::uint32_t next_number_ = 1;
   std::uint64_t total_bytes_ = 0;
+  std::size_t buffer_bytes_ = 0;
+  bool direct_ = true;
+  std::shared_ptr<WriteBuffer> filling_;                // appends go here
+  std::vector<std::shared_ptr<WriteBuffer>> writing_;  // full, being written out
 };
 
 }  // namespace cacheproxy::cache

@@ -424,7 +424,7 @@ bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
   // Segments of a discarded store, or of a new one (left over from a store whose database
   // was deleted), hold nothing this database points to.
   if (!segments_.open(std::filesystem::path(options.directory) / "bodies", segment_bytes,
-                      discarded, error) ||
+                      chunk_bytes_, discarded, error) ||
       !rebuild(error))
     return false;
   collector_ = std::thread([this] { collector_loop(); });

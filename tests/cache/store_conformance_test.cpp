@@ -730,10 +730,11 @@ TEST_CASE("the segment collector keeps disk use within its allowance, every entr
   REQUIRE(hits > 0);
   REQUIRE(store->counters().corrupt_erased == 0);
   // The collector runs on its own thread: give it a few seconds to catch up.
-  for (int i = 0; i < 100 && segment_files_bytes(backend.directory()) > kAllowance; ++i)
+  for (int i = 0; i < 100 && store->usage().body_file_bytes > kAllowance; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(segment_files_bytes(backend.directory()) <= kAllowance);
-  REQUIRE(store->usage().body_file_bytes == segment_files_bytes(backend.directory()));
+  // body_file_bytes counts the write buffer's bytes too, which are not in the files yet.
+  REQUIRE(store->usage().body_file_bytes <= kAllowance);
+  REQUIRE(segment_files_bytes(backend.directory()) <= store->usage().body_file_bytes);
   // Segments went both ways: emptied by replacement alone, and with live extents moved out.
   REQUIRE(store->counters().segments_collected > 5);
   REQUIRE(store->counters().collected_bytes_copied > 0);
@@ -830,7 +831,8 @@ TEST_CASE("an entry is charged exactly the records it keeps, its key once", "[st
       stored += record.size() + raw.get(record).size();
   }
   REQUIRE(stored == charged);
-  REQUIRE(segment_files_bytes(backend.directory()) == 10'000);
+  // Written at close, padded to the 4 KiB that direct I/O writes in.
+  REQUIRE(segment_files_bytes(backend.directory()) == 12'288);
   // The key is stored once: besides the body and the meta value, 2 + |K| + 30 + 3 x (14 + 20).
   const std::uint64_t meta_bytes = raw.get(meta_key(key)).size();
   REQUIRE(charged == 10'000 + meta_bytes + 2 + key.size() + 30 + 3 * 34);
