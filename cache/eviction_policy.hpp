@@ -45,6 +45,14 @@ class EvictionPolicy {
   virtual void insert(std::string_view key, EvictionEntry entry) = 0;
   // Marks key as just used. Returns false (and does nothing) if key is absent.
   virtual bool touch(std::string_view key) = 0;
+  // The same as `uses` calls of touch(key), in one step for policies that count uses.
+  // Returns whether key is present.
+  virtual bool touch(std::string_view key, std::uint32_t uses) {
+    if (uses == 0) return find(key).has_value();
+    bool found = false;
+    for (std::uint32_t i = 0; i < uses; ++i) found = touch(key);
+    return found;
+  }
   // Removes key. Returns false if it was absent.
   virtual bool erase(std::string_view key) = 0;
   // Returns key's entry without counting a use, or nullopt if absent.

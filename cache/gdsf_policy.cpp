@@ -72,6 +72,21 @@ bool GdsfPolicy::touch(std::string_view key) {
   return true;
 }
 
+bool GdsfPolicy::touch(std::string_view key, std::uint32_t uses) {
+  if (uses == 0) return nodes_.contains(key);
+  auto it = nodes_.find(key);
+  if (it == nodes_.end()) return false;
+  if (sketch_) {
+    const std::uint64_t hash = FrequencySketch::hash(key);
+    for (std::uint32_t i = 0; i < uses; ++i) sketch_->add(hash);
+  }
+  Node& node = it->second;
+  node.frequency = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+      std::uint64_t{node.frequency} + uses, std::numeric_limits<std::uint32_t>::max()));
+  enqueue(it, priority_of(node.frequency, node.entry));
+  return true;
+}
+
 bool GdsfPolicy::erase(std::string_view key) {
   auto it = nodes_.find(key);
   if (it == nodes_.end()) return false;

@@ -47,6 +47,7 @@ class GdsfPolicy final : public EvictionPolicy {
   std::string_view name() const override { return params_.name; }
   void insert(std::string_view key, EvictionEntry entry) override;
   bool touch(std::string_view key) override;
+  bool touch(std::string_view key, std::uint32_t uses) override;
   bool erase(std::string_view key) override;
   std::optional<EvictionEntry> find(std::string_view key) const override;
   std::optional<EvictionVictim> pop_victim() override;

@@ -165,6 +165,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool update_meta(std::string_view key, const EntryMeta& meta);
   bool quick_miss(std::string_view key);
   void touch(std::string_view key);
+  void touch(std::string_view key, std::uint32_t uses);
   void erase(std::string_view key);
   std::size_t erase_prefix(std::string_view prefix);
   StoreUsage usage() const;
@@ -227,7 +228,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // unreadable / if its current body is still body_id, in which a chunk was found damaged.
   void erase_corrupt_meta(std::string_view key);
   void erase_corrupt_body(std::string_view key, std::uint64_t body_id);
-  void record_use_locked(std::string_view key);
+  void record_use_locked(std::string_view key, std::uint32_t uses = 1);
   void flush_uses_locked();
   // Evicts least valuable entries until usage is within the budget.
   void evict_locked();
@@ -362,6 +363,7 @@ class LevelDbStore final : public Store {
   }
   bool quick_miss(std::string_view key) override { return engine_->quick_miss(key); }
   void touch(std::string_view key) override { engine_->touch(key); }
+  void touch(std::string_view key, std::uint32_t uses) override { engine_->touch(key, uses); }
   void erase(std::string_view key) override { engine_->erase(key); }
   std::size_t erase_prefix(std::string_view prefix) override {
     return engine_->erase_prefix(prefix);
@@ -816,6 +818,12 @@ void Engine::touch(std::string_view key) {
   record_use_locked(key);
 }
 
+void Engine::touch(std::string_view key, std::uint32_t uses) {
+  if (uses == 0) return;
+  std::lock_guard lock(mutex_);
+  record_use_locked(key, uses);
+}
+
 void Engine::erase(std::string_view key) {
   std::lock_guard lock(mutex_);
   erase_locked(key);
@@ -895,8 +903,8 @@ void Engine::delete_unpinned_locked(leveldb::WriteBatch& batch) {
 
 // ---- Engine: recency and eviction ----
 
-void Engine::record_use_locked(std::string_view key) {
-  if (!index_->touch(key)) return;
+void Engine::record_use_locked(std::string_view key, std::uint32_t uses) {
+  if (!(uses == 1 ? index_->touch(key) : index_->touch(key, uses))) return;
   pending_uses_.insert_or_assign(std::string(key), next_use_++);
   if (pending_uses_.size() >= kUseFlushCount) flush_uses_locked();
 }

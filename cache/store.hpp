@@ -82,6 +82,10 @@ class Store {
   virtual bool quick_miss(std::string_view /*key*/) { return false; }
   // Marks key as just used without reading it (a memory-tier hit), so eviction sees it.
   virtual void touch(std::string_view key) = 0;
+  // The same as `uses` calls of touch(key), as one (memory-tier hits counted in a batch).
+  virtual void touch(std::string_view key, std::uint32_t uses) {
+    for (std::uint32_t i = 0; i < uses; ++i) touch(key);
+  }
 
   virtual void erase(std::string_view key) = 0;
 

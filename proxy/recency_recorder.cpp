@@ -27,9 +27,7 @@ void RecencyRecorder::drain() {
     if (closed_) return;
     batch.swap(waiting_);
   }
-  for (const auto& [key, uses] : batch) {
-    for (std::uint32_t i = 0; i < uses; ++i) store_.touch(key);
-  }
+  for (const auto& [key, uses] : batch) store_.touch(key, uses);
 }
 
 void RecencyRecorder::close() {
@@ -40,9 +38,7 @@ void RecencyRecorder::close() {
     batch.swap(waiting_);
     if (armed_) timer_.cancel();
   }
-  for (const auto& [key, uses] : batch) {
-    for (std::uint32_t i = 0; i < uses; ++i) store_.touch(key);
-  }
+  for (const auto& [key, uses] : batch) store_.touch(key, uses);
 }
 
 }  // namespace cacheproxy

@@ -125,6 +125,29 @@ TEST_CASE("an entry used since the others is not the first victim", "[eviction_p
   REQUIRE(order.back() == "a");
 }
 
+TEST_CASE("touch(key, n) ranks and evicts as n touches do", "[eviction_policy]") {
+  const std::string_view name = GENERATE(from_range(kPolicies));
+  INFO(name);
+  std::unique_ptr<EvictionPolicy> one_by_one = make(name);
+  std::unique_ptr<EvictionPolicy> batched = make(name);
+  for (EvictionPolicy* p : {one_by_one.get(), batched.get()}) {
+    for (int i = 0; i < 6; ++i) p->insert("k" + std::to_string(i), {1000u + i * 300u, 1, 900});
+  }
+  const std::vector<std::pair<std::string, std::uint32_t>> uses{
+      {"k4", 7}, {"k1", 1}, {"k2", 30}, {"k4", 2}, {"k0", 0}, {"k5", 3}};
+  for (const auto& [key, n] : uses) {
+    for (std::uint32_t i = 0; i < n; ++i) REQUIRE(one_by_one->touch(key));
+    REQUIRE(batched->touch(key, n));
+  }
+  REQUIRE_FALSE(batched->touch("absent", 5));
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    REQUIRE(batched->rank(key).frequency == one_by_one->rank(key).frequency);
+    REQUIRE(batched->rank(key).priority == one_by_one->rank(key).priority);
+  }
+  REQUIRE(drain(*batched) == drain(*one_by_one));
+}
+
 TEST_CASE("ranks and state restored in order of last use give the same victims",
           "[eviction_policy]") {
   const std::string_view name = GENERATE(from_range(kPolicies));
