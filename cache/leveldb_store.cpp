@@ -229,6 +229,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void erase_corrupt_meta(std::string_view key);
   void erase_corrupt_body(std::string_view key, std::uint64_t body_id);
   void record_use_locked(std::string_view key, std::uint32_t uses = 1);
+  // Queues the use record (with the policy's current rank) of key for the next batch.
+  void note_use_locked(std::string_view key, std::uint64_t use);
   void flush_uses_locked();
   // Evicts least valuable entries until usage is within the budget.
   void evict_locked();
@@ -766,7 +768,7 @@ bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryM
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
   index_->insert(key, entry);
   // The rank the policy gives the new entry is written with the next batch of uses.
-  pending_uses_.insert_or_assign(key, use);
+  note_use_locked(key, use);
   // The new entry may be its own victim (a policy that judges it worth less than everything
   // it holds): it was still served to the client that fetched it, and is gone like any
   // evicted entry.
@@ -808,7 +810,7 @@ bool Engine::update_meta(std::string_view key, const EntryMeta& meta) {
   batch.Put(to_slice(use_key(entry.body_id)), use_value(use, {}));
   if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
   index_->insert(key, entry);
-  pending_uses_.insert_or_assign(std::string(key), use);
+  note_use_locked(key, use);
   evict_locked();
   return true;
 }
@@ -905,7 +907,12 @@ void Engine::delete_unpinned_locked(leveldb::WriteBatch& batch) {
 
 void Engine::record_use_locked(std::string_view key, std::uint32_t uses) {
   if (!(uses == 1 ? index_->touch(key) : index_->touch(key, uses))) return;
-  pending_uses_.insert_or_assign(std::string(key), next_use_++);
+  note_use_locked(key, next_use_++);
+}
+
+void Engine::note_use_locked(std::string_view key, std::uint64_t use) {
+  pending_uses_.insert_or_assign(std::string(key), use);
+  // Bounded: a run of stores without hits would otherwise keep one waiting key per entry.
   if (pending_uses_.size() >= kUseFlushCount) flush_uses_locked();
 }
 
