@@ -118,6 +118,7 @@ class BodySegments {
   bool direct_ = true;
   std::shared_ptr<WriteBuffer> filling_;                // appends go here
   std::vector<std::shared_ptr<WriteBuffer>> writing_;  // full, being written out
+  std::vector<std::shared_ptr<WriteBuffer>> spare_;    // written, held by no one: reused
 };
 
 }  // namespace cacheproxy::cache
