@@ -91,6 +91,9 @@ constexpr std::size_t kAlignment = 4096;
 constexpr std::size_t kWriteBufferBytes = 1 << 20;
 // Written-out buffers kept for reuse: one filling while one is written needs two.
 constexpr std::size_t kSpareBuffers = 2;
+// Full buffers waiting for the writer before appends wait for it: 8 MiB absorbs a disk that
+// stalls for ~50 ms (another file's fsync) at the rate a core can fill misses.
+constexpr std::size_t kMaxQueuedBuffers = 8;
 
 std::uint64_t round_up(std::uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
@@ -126,7 +129,16 @@ struct BodySegments::WriteBuffer {
   std::size_t used = 0;  // guarded by BodySegments::mutex_ while the buffer is filling
 };
 
-BodySegments::~BodySegments() { flush(); }
+BodySegments::~BodySegments() {
+  if (!writer_.joinable()) return;
+  flush();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  writer_.join();
+}
 
 bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t segment_bytes,
                         std::size_t max_extent_bytes, bool discard, std::string* error) {
@@ -167,7 +179,9 @@ bool BodySegments::open(const std::filesystem::path& directory, std::uint64_t se
     *error = fmt::format("cannot list body directory {}: {}", directory.string(), ec.message());
     return false;
   }
-  return start_segment_locked(error);
+  if (!start_segment_locked(error)) return false;
+  if (!writer_.joinable()) writer_ = std::thread([this] { write_loop(); });
+  return true;
 }
 
 bool BodySegments::start_segment_locked(std::string* error) {
@@ -193,85 +207,83 @@ bool BodySegments::start_segment_locked(std::string* error) {
   return true;
 }
 
-std::shared_ptr<BodySegments::WriteBuffer> BodySegments::take_buffer_locked() {
-  if (!filling_ || filling_->used == 0) return nullptr;
-  std::shared_ptr<WriteBuffer> full = std::move(filling_);
-  const std::uint64_t padded = round_up(full->used);
-  total_bytes_ += padded - full->used;
-  full->segment->bytes = full->offset + padded;
-  writing_.push_back(full);
-  return full;
+void BodySegments::queue_buffer_locked() {
+  if (!filling_ || filling_->used == 0) return;
+  const std::uint64_t padded = round_up(filling_->used);
+  total_bytes_ += padded - filling_->used;
+  filling_->segment->bytes = filling_->offset + padded;
+  writing_.push_back(std::move(filling_));
+  queued_.notify_one();
 }
 
-void BodySegments::write_out(const std::shared_ptr<WriteBuffer>& buffer) {
-  const std::size_t length = round_up(buffer->used);
-  // The padding is written too: zeros, not whatever the buffer's memory held.
-  std::memset(buffer->data.get() + buffer->used, 0, length - buffer->used);
-  // A failed write loses the buffer's extents: their reads then fail the length or CRC check
-  // and the entries are erased.
-  (void)write_all(buffer->segment->write_fd, {buffer->data.get(), length}, buffer->offset);
-  std::lock_guard lock(mutex_);
-  std::erase(writing_, buffer);
-  // No reader can find the buffer now. If none holds it either, it becomes the next filling
-  // buffer: a fresh megabyte per write would come from the heap and go back to it each time,
-  // and glibc keeps such freed runs resident (measured: tens of MiB over a miss run).
-  if (buffer.use_count() == 1 && spare_.size() < kSpareBuffers) {
-    buffer->segment.reset();
-    spare_.push_back(buffer);
+void BodySegments::write_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_.wait(lock, [this] { return stopping_ || !writing_.empty(); });
+    if (writing_.empty()) return;  // stopping, and everything is written
+    // Stays at the front of writing_ (so reads still find it) until written.
+    std::shared_ptr<WriteBuffer> buffer = writing_.front();
+    lock.unlock();
+    const std::size_t length = round_up(buffer->used);
+    // The padding is written too: zeros, not whatever the buffer's memory held.
+    std::memset(buffer->data.get() + buffer->used, 0, length - buffer->used);
+    // A failed write loses the buffer's extents: their reads then fail the length or CRC
+    // check and the entries are erased.
+    (void)write_all(buffer->segment->write_fd, {buffer->data.get(), length}, buffer->offset);
+    lock.lock();
+    writing_.pop_front();
+    // No reader can find the buffer now. If none holds it either, it becomes a later filling
+    // buffer: a fresh megabyte per write would come from the heap and go back to it each
+    // time, and glibc keeps such freed runs resident (measured: tens of MiB over a miss run).
+    if (buffer.use_count() == 1 && spare_.size() < kSpareBuffers) {
+      buffer->segment.reset();
+      spare_.push_back(std::move(buffer));
+    }
+    written_.notify_all();
   }
 }
 
 void BodySegments::flush() {
-  std::shared_ptr<WriteBuffer> full;
-  {
-    std::lock_guard lock(mutex_);
-    full = take_buffer_locked();
-  }
-  if (full) write_out(full);
+  std::unique_lock lock(mutex_);
+  queue_buffer_locked();
+  written_.wait(lock, [this] { return writing_.empty(); });
 }
 
 std::optional<BodyExtent> BodySegments::append(std::string_view data) {
   BodyExtent extent;
   extent.length = static_cast<std::uint32_t>(data.size());
   extent.crc = crc32c(data);
-  std::shared_ptr<WriteBuffer> full;  // written out once the lock is released
-  bool appended = false;
-  {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t end = filling_ ? filling_->offset + filling_->used : active_->bytes;
-    bool have_segment = true;
-    if (end > 0 && end + data.size() > segment_bytes_) {
-      // The segment is full. (A chunk larger than a segment gets a segment of its own.)
-      full = take_buffer_locked();
-      have_segment = start_segment_locked(nullptr);
-    } else if (filling_ && filling_->used + data.size() > buffer_bytes_) {
-      full = take_buffer_locked();
-    }
-    if (have_segment && data.size() <= buffer_bytes_) {
-      if (!filling_) {
-        if (!spare_.empty()) {
-          filling_ = std::move(spare_.back());
-          spare_.pop_back();
-          filling_->used = 0;
-        } else {
-          filling_ = std::make_shared<WriteBuffer>();
-          filling_->data.reset(static_cast<char*>(std::aligned_alloc(kAlignment, buffer_bytes_)));
-        }
-        filling_->segment = active_;
-        filling_->offset = active_->bytes;
-      }
-      extent.segment = active_->number;
-      extent.offset = filling_->offset + filling_->used;
-      std::memcpy(filling_->data.get() + filling_->used, data.data(), data.size());
-      filling_->used += data.size();
-      active_->bytes = filling_->offset + filling_->used;
-      total_bytes_ += data.size();
-      ++active_->unsettled;
-      appended = true;
-    }
+  std::unique_lock lock(mutex_);
+  // The disk is kMaxQueuedBuffers behind: wait for it rather than buffer without bound.
+  written_.wait(lock, [this] { return writing_.size() < kMaxQueuedBuffers; });
+  const std::uint64_t end = filling_ ? filling_->offset + filling_->used : active_->bytes;
+  if (end > 0 && end + data.size() > segment_bytes_) {
+    // The segment is full. (A chunk larger than a segment gets a segment of its own.)
+    queue_buffer_locked();
+    if (!start_segment_locked(nullptr)) return std::nullopt;
+  } else if (filling_ && filling_->used + data.size() > buffer_bytes_) {
+    queue_buffer_locked();
   }
-  if (full) write_out(full);
-  if (!appended) return std::nullopt;
+  if (data.size() > buffer_bytes_) return std::nullopt;
+  if (!filling_) {
+    if (!spare_.empty()) {
+      filling_ = std::move(spare_.back());
+      spare_.pop_back();
+      filling_->used = 0;
+    } else {
+      filling_ = std::make_shared<WriteBuffer>();
+      filling_->data.reset(static_cast<char*>(std::aligned_alloc(kAlignment, buffer_bytes_)));
+    }
+    filling_->segment = active_;
+    filling_->offset = active_->bytes;
+  }
+  extent.segment = active_->number;
+  extent.offset = filling_->offset + filling_->used;
+  std::memcpy(filling_->data.get() + filling_->used, data.data(), data.size());
+  filling_->used += data.size();
+  active_->bytes = filling_->offset + filling_->used;
+  total_bytes_ += data.size();
+  ++active_->unsettled;
   return extent;
 }
 
@@ -316,16 +328,10 @@ bool BodySegments::read(const BodyExtent& extent, std::string* out) const {
 }
 
 bool BodySegments::roll() {
-  std::shared_ptr<WriteBuffer> full;
-  bool rolled = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (active_->bytes == 0) return false;
-    full = take_buffer_locked();
-    rolled = start_segment_locked(nullptr);
-  }
-  if (full) write_out(full);
-  return rolled;
+  std::lock_guard lock(mutex_);
+  if (active_->bytes == 0) return false;
+  queue_buffer_locked();
+  return start_segment_locked(nullptr);
 }
 
 void BodySegments::remove(std::uint32_t number) {

@@ -9,8 +9,11 @@
 // elsewhere (LevelDbStore's segment collector), or when nothing points into it.
 //
 // Appends are gathered in an aligned write buffer of kWriteBufferBytes and written a whole
-// buffer at a time with O_DIRECT, as Traffic Server writes its cache: the bytes go from that
-// one reused buffer to the disk instead of being copied into fresh page-cache pages, which
+// buffer at a time with O_DIRECT by a writer thread of its own, so an append (a store's
+// commit, which a client may be waiting on) never waits for the disk unless the disk is
+// 8 MiB behind. Traffic Server writes its cache the same way (an aggregation buffer that
+// its disk threads write whole): the bytes go from a few reused buffers to the disk instead
+// of being copied into fresh page-cache pages, which
 // most of them would only occupy (most cached objects are never asked for again). Reads go
 // through the page cache (a second descriptor), so objects that are asked for again are
 // cached by the kernel as before. Extents still in a buffer are read from it. A crash loses
@@ -18,7 +21,9 @@
 // are erased when read, never served.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -27,6 +32,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace cacheproxy::cache {
@@ -64,7 +70,8 @@ class BodySegments {
   // larger than max_extent_bytes.
   bool open(const std::filesystem::path& directory, std::uint64_t segment_bytes,
             std::size_t max_extent_bytes, bool discard, std::string* error);
-  // Writes out what the write buffer holds. Also done on destruction.
+  // Writes out what the write buffer holds and waits until every buffer is on disk. Also
+  // done on destruction.
   void flush();
 
   // Appends data at the end of the active segment. The extent is unsettled until settle():
@@ -99,10 +106,12 @@ class BodySegments {
   struct Segment;
   struct WriteBuffer;
   bool start_segment_locked(std::string* error);
-  // Takes the filled part of the write buffer out for writing (nullptr if it is empty) and
-  // starts a fresh buffer after it. The taken buffer stays readable until written.
-  std::shared_ptr<WriteBuffer> take_buffer_locked();
-  void write_out(const std::shared_ptr<WriteBuffer>& buffer);
+  // Moves the filled part of the write buffer to the writer's queue (nothing if it is empty);
+  // the next append starts a fresh buffer after it. A queued buffer stays readable until
+  // written.
+  void queue_buffer_locked();
+  // The writer thread: writes queued buffers in order, outside the lock.
+  void write_loop();
   // The write buffer holding extent, or nullptr if it is on disk.
   std::shared_ptr<WriteBuffer> buffer_holding_locked(const BodyExtent& extent) const;
 
@@ -116,9 +125,13 @@ class BodySegments {
   std::uint64_t total_bytes_ = 0;
   std::size_t buffer_bytes_ = 0;
   bool direct_ = true;
-  std::shared_ptr<WriteBuffer> filling_;                // appends go here
-  std::vector<std::shared_ptr<WriteBuffer>> writing_;  // full, being written out
-  std::vector<std::shared_ptr<WriteBuffer>> spare_;    // written, held by no one: reused
+  std::shared_ptr<WriteBuffer> filling_;               // appends go here
+  std::deque<std::shared_ptr<WriteBuffer>> writing_;  // full, queued for the writer, oldest first
+  std::vector<std::shared_ptr<WriteBuffer>> spare_;   // written, held by no one: reused
+  bool stopping_ = false;
+  std::condition_variable queued_;   // writing_ gained a buffer, or stopping_
+  std::condition_variable written_;  // writing_ lost one
+  std::thread writer_;               // last: started when everything above exists
 };
 
 }  // namespace cacheproxy::cache
