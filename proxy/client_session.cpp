@@ -70,6 +70,7 @@ class ClientSession {
   asio::awaitable<void> run() {
     const Config& config = services_.config;
     bool first = true;
+    bool client_closes = false;  // the last request asked for the connection to close
     for (;;) {
       user_.clear();
       RequestParser parser;
@@ -92,8 +93,18 @@ class ClientSession {
       Exchange ex = co_await dispatch(parser);
       log(parser, ex, started);
       // A body the exchange did not read would be parsed as the next request.
-      if (!ex.keep_alive || !parser.is_done()) break;
+      if (!ex.keep_alive || !parser.is_done()) {
+        client_closes = parser.is_done() && !parser.get().keep_alive();
+        break;
+      }
     }
+    // A client that asked for the close (Connection: close, or HTTP/1.0 without keep-alive)
+    // sends nothing more (RFC 9112 §9.6): if nothing of it is left unread, closing now cannot
+    // reset the response away, and the lingering read (a wait and two more receives per
+    // connection) is skipped.
+    boost::system::error_code ec;
+    if (client_closes && buffer_.size() == 0 && stream_.socket().available(ec) == 0 && !ec)
+      co_return;  // the socket closes with the session
     co_await lingering_close();
   }
 
