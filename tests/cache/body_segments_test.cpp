@@ -10,26 +10,13 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 using namespace cacheproxy::cache;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = std::filesystem::temp_directory_path() / "cacheproxy-segments-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using cacheproxy::cache::testing::TempDir;
 
 // Distinct, size-varying contents: extent i of appender t.
 std::string body(int t, int i) {
@@ -87,7 +74,7 @@ TEST_CASE("body segments: every extent reads back from memory, after flush and a
     const std::vector<SegmentInfo> list = segments.list();
     CHECK(list.size() >= 7);  // ~30 MiB in 4 MiB segments
     std::uint64_t on_disk = 0;
-    for (const auto& file : std::filesystem::directory_iterator(dir.path()))
+    for (const auto& file : std::filesystem::directory_iterator(std::filesystem::path(dir.path())))
       on_disk += std::filesystem::file_size(file.path());
     CHECK(on_disk == segments.total_bytes());
   }
@@ -124,7 +111,7 @@ TEST_CASE("body segments: roll seals the active segment and remove deletes a sea
   REQUIRE(segments.read(*second, &out));
   CHECK(out == body(0, 2));
   std::size_t files = 0;
-  for ([[maybe_unused]] const auto& file : std::filesystem::directory_iterator(dir.path()))
+  for ([[maybe_unused]] const auto& file : std::filesystem::directory_iterator(std::filesystem::path(dir.path())))
     ++files;
   CHECK(files == 1);
 }

@@ -17,6 +17,7 @@
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
 #include "cache/leveldb_store.hpp"
+#include "temp_dir.hpp"
 
 namespace cacheproxy::cache {
 namespace {
@@ -28,25 +29,7 @@ struct StoreParams {
   std::uint64_t segment_bytes = 0;  // the store's default
 };
 
-// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "cacheproxy-store-XXXXXX");
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 class LevelDbBackend {
  public:

@@ -5,33 +5,15 @@
 #include <boost/asio/thread_pool.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "cache/leveldb_store.hpp"
+#include "support/test_proxy.hpp"
 
 using namespace cacheproxy;
 
 namespace {
-
-class StoreDir {
- public:
-  StoreDir() {
-    std::string pattern = std::filesystem::temp_directory_path() / "cacheproxy-recency-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~StoreDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<cache::Store> open_store(const std::string& dir, std::uint64_t budget) {
   cache::LevelDbStoreOptions options;
@@ -56,6 +38,19 @@ void put(cache::Store& store, const std::string& key, std::size_t size) {
   REQUIRE(insert->commit(std::move(meta)));
 }
 
+// A store holding a and b, 10,000 bytes each, in a budget that leaves room for 1,000 more,
+// and the pool a recorder hands its batches to.
+struct TwoEntries {
+  TwoEntries() {
+    store = open_store(dir.path().string(), 21'000);
+    put(*store, "a", 10'000);
+    put(*store, "b", 10'000);
+  }
+  testing::TempDir dir;
+  boost::asio::thread_pool pool{1};
+  std::unique_ptr<cache::Store> store;
+};
+
 }  // namespace
 
 TEST_CASE("recency recorder: every recorded use counts in the store's eviction order",
@@ -65,13 +60,10 @@ TEST_CASE("recency recorder: every recorded use counts in the store's eviction o
   // the one with fewer uses. Counted per use, that is b (2 uses against a's 3); had the
   // recorder passed each key once per batch, a and b would tie at 2 and a, used longer ago,
   // would go.
-  StoreDir dir;
-  boost::asio::thread_pool pool(1);
-  std::unique_ptr<cache::Store> store = open_store(dir.path(), 21'000);
-  put(*store, "a", 10'000);
-  put(*store, "b", 10'000);
-  // Declared after the pool and joined below: its cancelled timer's handler runs on the pool.
-  RecencyRecorder recorder(*store, pool);
+  TwoEntries t;
+  cache::Store* store = t.store.get();
+  // Declared after t's pool, which is joined below: its cancelled timer's handler runs there.
+  RecencyRecorder recorder(*store, t.pool);
   recorder.record("a");
   recorder.record("a");
   recorder.close();      // hands the batch over now
@@ -81,18 +73,15 @@ TEST_CASE("recency recorder: every recorded use counts in the store's eviction o
   CHECK(store->lookup("a"));
   CHECK_FALSE(store->lookup("b"));
   CHECK(store->lookup("c"));
-  pool.join();
+  t.pool.join();
 }
 
 TEST_CASE("recency recorder: a batch reaches the store by itself after its delay",
           "[recency]") {
-  // Without close(): the timer hands the batch over. Polled, since it runs on the pool.
-  StoreDir dir;
-  boost::asio::thread_pool pool(1);
-  std::unique_ptr<cache::Store> store = open_store(dir.path(), 21'000);
-  put(*store, "a", 10'000);
-  put(*store, "b", 10'000);
-  RecencyRecorder recorder(*store, pool);
+  // Without close(): the timer hands the batch over, on the pool, kDelay after the first use.
+  TwoEntries t;
+  cache::Store* store = t.store.get();
+  RecencyRecorder recorder(*store, t.pool);
   for (int i = 0; i < 5; ++i) recorder.record("a");
   // Five uses of a against b's one: once they arrive, storing c evicts b, not a.
   std::this_thread::sleep_for(RecencyRecorder::kDelay * 5);
@@ -100,5 +89,5 @@ TEST_CASE("recency recorder: a batch reaches the store by itself after its delay
   CHECK(store->lookup("a"));
   CHECK_FALSE(store->lookup("b"));
   recorder.close();
-  pool.join();
+  t.pool.join();
 }
