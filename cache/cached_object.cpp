@@ -51,8 +51,9 @@ std::string serialize_wire_fields(const EntryMeta& meta) {
 CachedObjectPtr make_cached_object(EntryMeta meta, std::string body) {
   std::string wire = serialize_wire_fields(meta);
   const bool withholds = !fields_withheld_unvalidated(meta).empty();
-  return std::make_shared<const CachedObject>(
-      CachedObject{std::move(meta), std::move(body), std::move(wire), withholds});
+  StoredFacts facts = stored_facts(meta);
+  return std::make_shared<const CachedObject>(CachedObject{
+      std::move(meta), std::move(body), std::move(wire), withholds, std::move(facts)});
 }
 
 }  // namespace cacheproxy::cache

@@ -32,21 +32,8 @@ struct EntryMeta {
   std::uint64_t body_id = 0;
 };
 
-// A whole entry in memory: what the memory tier holds. Built by make_cached_object()
-// (cache/cached_object.hpp), which also fills wire_fields.
-struct CachedObject {
-  EntryMeta meta;
-  std::string body;
-  // meta.headers as they go on the wire ("Name: value\r\n" each), minus the fields every
-  // response sets for itself (Age, Content-Length, Transfer-Encoding, Connection), with any
-  // stored Via lines last so the proxy's own Via can follow them. Serialized once, so a memory
-  // hit writes it without rebuilding a header per request.
-  std::string wire_fields;
-  // A qualified no-cache names fields to leave out unless revalidated (RFC 9111 §5.2.2.4):
-  // such a hit cannot use wire_fields as they are.
-  bool withholds_fields = false;
-};
-
+// A whole entry in memory: what the memory tier holds (cache/cached_object.hpp).
+struct CachedObject;
 using CachedObjectPtr = std::shared_ptr<const CachedObject>;
 
 }  // namespace cacheproxy::cache

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cache/entry.hpp"
+#include "cache/stored_facts.hpp"
 
 namespace cacheproxy::cache {
 
@@ -12,8 +13,6 @@ struct HeuristicRules {
   Seconds min_lifetime{0};      // floor of a heuristic lifetime (refresh_pattern min)
 };
 
-enum class LifetimeSource { s_maxage, max_age, expires, heuristic, none };
-
 struct FreshnessLifetime {
   Seconds lifetime{0};
   LifetimeSource source = LifetimeSource::none;
@@ -23,16 +22,12 @@ struct FreshnessLifetime {
 // heuristically cacheable status codes or public responses, with Last-Modified and no
 // explicit expiry).
 FreshnessLifetime freshness_lifetime(const EntryMeta& entry, const HeuristicRules& rules);
-
-// RFC 9110 §15.1 / RFC 9111 §4.2.2: status codes whose responses may get a heuristic lifetime
-// (200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501).
-bool heuristically_cacheable(unsigned status);
-
-// Which rule of freshness_lifetime applies to a response, without computing the lifetime;
-// LifetimeSource::none when the response has neither explicit expiry nor a heuristic one.
-LifetimeSource lifetime_source(unsigned status, const http::fields& headers);
+// The same from the entry's facts, parsed beforehand (stored_facts.hpp).
+FreshnessLifetime freshness_lifetime(const StoredFacts& facts, const HeuristicRules& rules);
 
 // RFC 9111 §4.2.3: corrected initial age plus resident time, never negative.
 Seconds current_age(const EntryMeta& entry, TimePoint now);
+// The same with the entry's facts parsed beforehand; `facts` must be stored_facts(entry).
+Seconds current_age(const EntryMeta& entry, const StoredFacts& facts, TimePoint now);
 
 }  // namespace cacheproxy::cache

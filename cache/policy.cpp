@@ -9,6 +9,7 @@
 
 #include "cache/cache_control.hpp"
 #include "cache/hop_by_hop.hpp"
+#include "cache/variants.hpp"
 
 namespace cacheproxy::cache {
 
@@ -88,30 +89,16 @@ bool contains(const std::array<T, N>& table, const T& value) {
   return std::find(table.begin(), table.end(), value) != table.end();
 }
 
-// RFC 9111 §4.1: the field names listed by Vary, lower-cased and without repeats; "*" is
-// kept as an element.
-std::vector<std::string> vary_names(const http::fields& response_headers) {
-  std::vector<std::string> names;
-  for (const auto& line : field_lines(response_headers, "vary")) {
-    for (std::string_view element : split_list(line.value())) {
-      std::string name = lowered(element);
-      if (std::find(names.begin(), names.end(), name) == names.end()) {
-        names.push_back(std::move(name));
-      }
-    }
-  }
-  return names;
-}
-
 bool has_vary_star(const http::fields& response_headers) {
-  const auto names = vary_names(response_headers);
+  const auto names = vary_field_names(response_headers);
   return std::find(names.begin(), names.end(), "*") != names.end();
 }
 
 // RFC 9111 §4.1: the nominated request fields match when both are absent, or both present
 // with the same value after normalizing whitespace and combining field lines.
-bool vary_matches(const http::fields& request_headers, const EntryMeta& entry) {
-  for (const std::string& name : vary_names(entry.headers)) {
+bool vary_matches(const http::fields& request_headers, const EntryMeta& entry,
+                  const StoredFacts& facts) {
+  for (const std::string& name : facts.vary_names) {
     if (name == "*") return false;  // RFC 9111 §4.1: "*" always fails to match
     if (combined_field_value(request_headers, name) !=
         combined_field_value(entry.vary_request_headers, name)) {
@@ -119,13 +106,6 @@ bool vary_matches(const http::fields& request_headers, const EntryMeta& entry) {
     }
   }
   return true;
-}
-
-// A strong or weak entity tag, or a valid Last-Modified: something a conditional request
-// can be built from (RFC 9110 §13.1.1, §13.1.3).
-bool has_validator(const http::fields& headers) {
-  return !headers[http::field::etag].empty() ||
-         parse_http_date(headers[http::field::last_modified]).has_value();
 }
 
 // RFC 9111 §5.2.2.7: a shared cache must not store the fields a qualified private names.
@@ -141,13 +121,16 @@ LookupDecision revalidate_or_fetch(bool validator, Reason reason, Seconds age) {
 
 // RFC 9111 §4: may the stored entry answer this request at `now`?
 LookupDecision evaluate_stored(const RequestView& request, const RequestCacheControl& req,
-                               const EntryMeta& entry, TimePoint now, const PolicyConfig& config) {
-  const Seconds age = current_age(entry, now);
+                               const EntryMeta& entry, const StoredFacts& facts, TimePoint now,
+                               const PolicyConfig& config) {
+  const Seconds age = current_age(entry, facts, now);
   // RFC 9111 §4.1: a stored response with Vary is used only for matching requests.
-  if (!vary_matches(request.headers, entry)) return {Action::fetch, Reason::vary_mismatch, age};
+  if (!vary_matches(request.headers, entry, facts)) {
+    return {Action::fetch, Reason::vary_mismatch, age};
+  }
 
-  const ResponseCacheControl res = parse_response_cache_control(entry.headers);
-  const bool validator = has_validator(entry.headers);
+  const ResponseCacheControl& res = facts.cache_control;
+  const bool validator = facts.has_validator;
 
   // RFC 9111 §5.2.1.4 (and §5.4 for Pragma): the client wants the origin to confirm.
   if (req.no_cache) return revalidate_or_fetch(validator, Reason::request_no_cache, age);
@@ -155,7 +138,7 @@ LookupDecision evaluate_stored(const RequestView& request, const RequestCacheCon
   // no-cache="f", does not stop reuse: the response is served without f (see
   // fields_withheld_unvalidated).
   if (res.no_cache) return revalidate_or_fetch(validator, Reason::response_no_cache, age);
-  const Seconds lifetime = freshness_lifetime(entry, config.heuristic).lifetime;
+  const Seconds lifetime = freshness_lifetime(facts, config.heuristic).lifetime;
   // RFC 9111 §5.2.1.1: the client does not accept a response older than max-age. RFC 8246
   // §2: an immutable response is not revalidated while fresh, even on a reload (which
   // browsers send as max-age=0); a forced reload sends no-cache, handled above.
@@ -241,8 +224,14 @@ StoreVerdict response_storable(const RequestView& request, unsigned status,
 
 LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
                               const PolicyConfig& config) {
+  return evaluate_entry(request, entry, stored_facts(entry), now, config);
+}
+
+LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry,
+                              const StoredFacts& facts, TimePoint now,
+                              const PolicyConfig& config) {
   const RequestCacheControl req = parse_request_cache_control(request.headers);
-  LookupDecision decision = evaluate_stored(request, req, entry, now, config);
+  LookupDecision decision = evaluate_stored(request, req, entry, facts, now, config);
   if (decision.action == Action::revalidate) {
     // RFC 9111 §5.2.1.7: only-if-cached never contacts the origin, not even to revalidate;
     // the caller answers 504. RFC 9111 §5.2.1.5: a no-store request must not update the
@@ -317,7 +306,7 @@ EntryMeta make_entry_meta(const RequestView& request, unsigned status,
   erase_private_fields(meta.headers);
   // RFC 9111 §4.1: keep the request fields Vary nominates, all lines, as received. Fields
   // named by no-cache="..." are kept: they only need revalidation before being sent.
-  for (const std::string& name : vary_names(meta.headers)) {
+  for (const std::string& name : vary_field_names(meta.headers)) {
     for (const auto& line : field_lines(request.headers, name)) {
       meta.vary_request_headers.insert(line.name_string(), line.value());
     }

@@ -79,6 +79,10 @@ struct LookupDecision {
 // RFC 9111 §4: may the stored entry answer this request at `now`?
 LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry, TimePoint now,
                               const PolicyConfig& config);
+// The same with the entry's facts parsed beforehand (a memory-tier object keeps them, see
+// CachedObject::facts); `facts` must be stored_facts(entry).
+LookupDecision evaluate_entry(const RequestView& request, const EntryMeta& entry,
+                              const StoredFacts& facts, TimePoint now, const PolicyConfig& config);
 
 // RFC 9111 §5.2.2.4: the stored fields a qualified no-cache="..." names. The cache may use
 // the response without revalidation "if the listed header fields are excluded": a response

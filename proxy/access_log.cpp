@@ -10,18 +10,22 @@ namespace cacheproxy {
 namespace {
 
 // Squid writes "-" for an empty field; a space inside a field would shift every later one.
+// Runs of ordinary characters are appended whole: this runs for several fields of every line.
 void append_field(fmt::memory_buffer& out, std::string_view value) {
   if (value.empty()) {
     out.push_back('-');
     return;
   }
-  for (char c : value) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      fmt::format_to(std::back_inserter(out), "%{:02X}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
+  auto special = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const char* run = value.data();
+  const char* const end = value.data() + value.size();
+  for (const char* p = run; p != end; ++p) {
+    if (!special(*p)) continue;
+    out.append(run, p);
+    fmt::format_to(std::back_inserter(out), "%{:02X}", static_cast<unsigned char>(*p));
+    run = p + 1;
   }
+  out.append(run, end);
 }
 
 // Appends a decimal number: fmt::format_int, no format string to parse on every line.
@@ -39,12 +43,11 @@ void append_padded(fmt::memory_buffer& out, std::uint64_t value, std::size_t wid
 
 }  // namespace
 
-std::string format_access_line(const AccessRecord& r) {
+void append_access_line(fmt::memory_buffer& out, const AccessRecord& r) {
   using namespace std::chrono;
   // Written on every request: plain appends rather than a format string.
   auto since_epoch = duration_cast<milliseconds>(r.finished.time_since_epoch()).count();
   const auto elapsed = r.elapsed.count();
-  fmt::memory_buffer out;
   append_number(out, static_cast<std::uint64_t>(since_epoch / 1000));
   out.push_back('.');
   append_padded(out, static_cast<std::uint64_t>(since_epoch % 1000), 3, '0');
@@ -73,6 +76,11 @@ std::string format_access_line(const AccessRecord& r) {
   // A media type keeps its parameters in Squid's log, joined without spaces.
   append_field(out, r.mime);
   out.push_back('\n');
+}
+
+std::string format_access_line(const AccessRecord& r) {
+  fmt::memory_buffer out;
+  append_access_line(out, r);
   return fmt::to_string(out);
 }
 
@@ -130,14 +138,17 @@ std::string AccessLog::reopen(const std::string& path) {
 }
 
 void AccessLog::write(const AccessRecord& r) {
-  std::string line = format_access_line(r);
+  // Formatted outside the lock, into a buffer each thread keeps: no allocation per line.
+  thread_local fmt::memory_buffer line;
+  line.clear();
+  append_access_line(line, r);
   bool wake = false;
   {
     std::lock_guard lock(queue_mutex_);
     // The writer sleeps while nothing waits; the first line of a batch wakes it, and so does a
     // batch grown large enough to write at once.
     wake = pending_.empty();
-    pending_ += line;
+    pending_.append(line.data(), line.size());
     wake = wake || pending_.size() >= kFlushBytes;
   }
   if (wake) queue_changed_.notify_one();
@@ -161,14 +172,17 @@ void AccessLog::run_writer() {
 
 void AccessLog::write_pending() {
   std::lock_guard lock(file_mutex_);
-  std::string lines;
   {
+    // pending_ takes over the last batch's emptied buffer: the queue keeps its capacity
+    // instead of growing a new string for every batch.
     std::lock_guard queue_lock(queue_mutex_);
-    lines.swap(pending_);
+    writing_.swap(pending_);
   }
-  if (file_ == nullptr || lines.empty()) return;
-  std::fwrite(lines.data(), 1, lines.size(), file_);
-  std::fflush(file_);
+  if (file_ != nullptr && !writing_.empty()) {
+    std::fwrite(writing_.data(), 1, writing_.size(), file_);
+    std::fflush(file_);
+  }
+  writing_.clear();
 }
 
 }  // namespace cacheproxy

@@ -2,6 +2,8 @@
 //   time.ms elapsed client CODE/status bytes method URL user HIER/peer mime
 #pragma once
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -33,6 +35,8 @@ struct AccessRecord {
 // Formats one line (with trailing newline). Fields that could hold spaces are escaped
 // so a line always splits into exactly ten fields.
 std::string format_access_line(const AccessRecord& r);
+// The same line appended to `out`.
+void append_access_line(fmt::memory_buffer& out, const AccessRecord& r);
 
 // Lines are formatted by the thread that finished the request and written by the log's own
 // thread in batches (at most kFlushDelay late, or sooner once kFlushBytes are waiting): a
@@ -75,6 +79,7 @@ class AccessLog {
   std::mutex file_mutex_;
   std::FILE* file_ = nullptr;  // guarded by file_mutex_
   bool owned_ = false;         // guarded by file_mutex_
+  std::string writing_;        // guarded by file_mutex_: the batch being written
 
   std::mutex queue_mutex_;  // taken after file_mutex_ when both are held
   std::condition_variable queue_changed_;

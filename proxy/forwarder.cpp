@@ -77,7 +77,11 @@ asio::awaitable<Exchange> Forwarder::run() {
     std::optional<Found> found = co_await lookup();
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
-      auto decision = cache::evaluate_entry(view, *found->meta, now, policy_);
+      // A whole object (from memory, or small and read whole) has its facts parsed already.
+      std::optional<cache::StoredFacts> parsed;
+      const cache::StoredFacts& facts =
+          found->object ? found->object->facts : parsed.emplace(cache::stored_facts(*found->meta));
+      auto decision = cache::evaluate_entry(view, *found->meta, facts, now, policy_);
       // Another variant (a stored response whose Vary does not match) is never a fallback.
       if (decision.action != cache::Action::serve &&
           decision.reason != cache::Reason::vary_mismatch) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "cache/direct_mapped_memo.hpp"
 #include "proxy/version.hpp"
 
 namespace cacheproxy {
@@ -69,6 +70,72 @@ RequestTarget classify_connect(std::string_view target) {
   return t;
 }
 
+// What an absolute-form target says, before the proxy asks whether it names itself: a pure
+// function of the text.
+struct AbsoluteTarget {
+  TargetKind kind = TargetKind::invalid;  // forward, https_absolute or invalid
+  std::string host;
+  std::uint16_t port = 0;
+  std::string path;
+  std::string_view reason;  // why a target is invalid (a literal)
+};
+
+AbsoluteTarget invalid_absolute(std::string_view reason) {
+  AbsoluteTarget t;
+  t.reason = reason;
+  return t;
+}
+
+AbsoluteTarget parse_absolute_target(std::string_view target) {
+  auto url = boost::urls::parse_absolute_uri(target);
+  if (!url) return invalid_absolute("malformed absolute URL");
+  AbsoluteTarget t;
+  if (url->scheme_id() == boost::urls::scheme::https) {
+    t.kind = TargetKind::https_absolute;
+    return t;
+  }
+  if (url->scheme_id() != boost::urls::scheme::http) {
+    return invalid_absolute("unsupported URL scheme");
+  }
+  if (!url->has_authority() || url->host_address().empty()) {
+    return invalid_absolute("URL without host");
+  }
+  if (url->has_userinfo()) return invalid_absolute("URL with user information");
+  std::uint16_t port = 80;
+  // RFC 3986 §3.2.3: an empty port ("http://host:/") means the scheme's default.
+  if (url->has_port() && !url->port().empty()) {
+    std::optional<std::uint16_t> given = port_in_range(url->port());
+    if (!given) return invalid_absolute("invalid port");
+    port = *given;
+  }
+  std::string_view path = url->encoded_path();
+  // RFC 3986 §3.3: after an authority the path is empty or starts with '/'. Boost.URL 1.81
+  // accepts "http://[2001:db8::1]:8080+x" with the path "+x" (found by tests/fuzz), which
+  // would go out as the malformed request line "GET +x HTTP/1.1".
+  if (!path.empty() && path.front() != '/') return invalid_absolute("malformed absolute URL");
+  t.kind = TargetKind::forward;
+  t.host = std::string(url->host_address());
+  t.port = port;
+  t.path = path.empty() ? "/" : std::string(path);
+  if (url->has_query()) {
+    t.path += '?';
+    t.path += std::string_view(url->encoded_query());
+  }
+  return t;
+}
+
+// Hot URLs come again and again (every hit is a repeat): each thread remembers the last
+// targets it parsed in a small direct-mapped table, so a repeat costs a hash and a compare
+// instead of a parse. Only short targets are kept, which bounds the table's memory per thread.
+constexpr std::size_t kMemoSlots = 256;
+constexpr std::size_t kMemoMaxTarget = 256;
+
+AbsoluteTarget parse_absolute_target_memoized(std::string_view target) {
+  if (target.size() > kMemoMaxTarget) return parse_absolute_target(target);
+  thread_local cache::DirectMappedMemo<AbsoluteTarget, kMemoSlots> memo;
+  return memo.get(target, [target] { return parse_absolute_target(target); });
+}
+
 }  // namespace
 
 RequestTarget classify_target(http::verb method, std::string_view target,
@@ -84,38 +151,16 @@ RequestTarget classify_target(http::verb method, std::string_view target,
     t.url = std::string(target);
     return t;
   }
-  auto url = boost::urls::parse_absolute_uri(target);
-  if (!url) return invalid("malformed absolute URL");
+  AbsoluteTarget parsed = parse_absolute_target_memoized(target);
+  if (parsed.kind == TargetKind::invalid) return invalid(parsed.reason);
   RequestTarget t;
   t.url = std::string(target);
-  if (url->scheme_id() == boost::urls::scheme::https) {
-    t.kind = TargetKind::https_absolute;
-    return t;
-  }
-  if (url->scheme_id() != boost::urls::scheme::http) return invalid("unsupported URL scheme");
-  if (!url->has_authority() || url->host_address().empty()) return invalid("URL without host");
-  if (url->has_userinfo()) return invalid("URL with user information");
-  std::uint16_t port = 80;
-  // RFC 3986 §3.2.3: an empty port ("http://host:/") means the scheme's default.
-  if (url->has_port() && !url->port().empty()) {
-    std::optional<std::uint16_t> given = port_in_range(url->port());
-    if (!given) return invalid("invalid port");
-    port = *given;
-  }
-  t.host = std::string(url->host_address());
-  t.port = port;
-  std::string_view path = url->encoded_path();
-  // RFC 3986 §3.3: after an authority the path is empty or starts with '/'. Boost.URL 1.81
-  // accepts "http://[2001:db8::1]:8080+x" with the path "+x" (found by tests/fuzz), which
-  // would go out as the malformed request line "GET +x HTTP/1.1".
-  if (!path.empty() && path.front() != '/') return invalid("malformed absolute URL");
-  t.path = path.empty() ? "/" : std::string(path);
-  if (url->has_query()) {
-    t.path += '?';
-    t.path += std::string_view(url->encoded_query());
-  }
-  t.kind =
-      names_self(t.host, t.port, self, visible_hostname) ? TargetKind::local : TargetKind::forward;
+  t.kind = parsed.kind;
+  if (parsed.kind != TargetKind::forward) return t;
+  t.host = std::move(parsed.host);
+  t.port = parsed.port;
+  t.path = std::move(parsed.path);
+  if (names_self(t.host, t.port, self, visible_hostname)) t.kind = TargetKind::local;
   return t;
 }
 

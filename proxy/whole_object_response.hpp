@@ -12,7 +12,7 @@
 #include <string_view>
 #include <tuple>
 
-#include "cache/entry.hpp"
+#include "cache/cached_object.hpp"
 
 namespace cacheproxy {
 

@@ -22,7 +22,8 @@ trafficserver and valgrind; build cacheproxy with 'scripts/build.sh release buil
   scripts/load_bench.py --compare squid,trafficserver        # the full table (~25 min)
   scripts/load_bench.py --quick                              # a smoke run (~1 min)
   scripts/load_bench.py --profile                            # callgrind profile of hits
-  scripts/load_bench.py --compare baseline --baseline-binary OLD/proxy/cacheproxy  # a change
+  scripts/load_bench.py --compare baseline --baseline-binary OLD/proxy/cacheproxy \\
+      --interleave --no-direct --no-both-cores --cases hit,miss     # a change, before/after
 Results: docs/bench/load_<tag>.json and .md (--out-dir to change).
 """
 
@@ -526,7 +527,7 @@ def run_wrk(port, case, origin, duration, nonce, direct):
         mode, target = "fixed", f"{prefix}/{case['size']}.bin"
     close = "close" if case["kind"] == "close" else "keep"
     argv = ["taskset", "-c", CLIENT_CORE, need("wrk", "wrk"), "-t1", f"-c{case['conns']}",
-            f"-d{duration}s", "--timeout", "10s", "-s", str(LUA), f"http://{LOOPBACK}:{port}",
+            f"-d{duration:g}s", "--timeout", "10s", "-s", str(LUA), f"http://{LOOPBACK}:{port}",
             "--", mode, target, origin.hostport, nonce, close]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
     for line in out.stdout.splitlines():
@@ -687,6 +688,43 @@ def run_suite(kind, cases, origin, args, workdir, cores, results, label):
             results.setdefault("peak RSS", {})[f"{kind} {label}"] = memory_kib(pids, "VmHWM")
     finally:
         proxy.stop()
+
+
+def run_interleaved(kinds, cases, origin, args, workdir, cores, results, label):
+    """Like run_suite for several proxies at once, alternating them run by run (A B A B ...):
+    a drift of the machine during the benchmark then touches every proxy alike, which
+    matters when the difference measured is a few percent (--compare baseline). All the
+    proxies stay started; only the one measured has load."""
+    cores_used = len(cores.split(","))
+    proxies = {}
+    try:
+        for kind in kinds:
+            sub = workdir / f"{kind}-{label}"
+            sub.mkdir()
+            os.chmod(sub, 0o755)
+            proxies[kind] = (Direct(origin) if kind == "direct"
+                             else start_proxy(kind, sub, cores, args))
+            warm(proxies[kind], origin, kind == "direct")
+        for case in cases:
+            runs = {kind: [] for kind in kinds}
+            for rep in range(args.repeat):
+                for kind, proxy in proxies.items():
+                    nonce = f"{kind}{label}{rep}{os.getpid()}{int(time.time())}"
+                    r = measure(proxy, origin, case, args.duration, nonce, cores_used)
+                    runs[kind].append(r)
+                    print(f"  {kind:13} {case['name']:24} #{rep + 1}: {r['rps']:9.0f} req/s "
+                          f"p99 {r['p99_ms']:7.2f} ms  cpu {r['cpu_us_per_request']:6.1f} "
+                          f"us/req {r['bottleneck']:6} origin+{r['origin_requests']} "
+                          f"err {r['errors']}", flush=True)
+            for kind in kinds:
+                results.setdefault(case["name"], {})[kind] = summarize(runs[kind])
+        for kind, proxy in proxies.items():
+            if kind != "direct":
+                pids = process_tree(proxy.pid)
+                results.setdefault("peak RSS", {})[f"{kind} {label}"] = memory_kib(pids, "VmHWM")
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
 
 
 def summarize(runs):
@@ -905,6 +943,9 @@ def main():
     p.add_argument("--baseline-binary", default=None,
                    help="another cacheproxy build, run as the proxy 'baseline' (e.g. "
                    "--compare baseline to measure a change before and after in one run)")
+    p.add_argument("--interleave", action="store_true",
+                   help="alternate the proxies run by run instead of one after another "
+                   "(for --compare baseline; skips the idle case)")
     p.add_argument("--profile", action="store_true",
                    help="only profile cacheproxy's hit path under callgrind")
     p.add_argument("--profile-sizes", default="1k,16k")
@@ -958,7 +999,11 @@ def main():
             kinds_run = ["direct"] + kinds
         else:
             kinds_run = kinds
-        for kind in kinds_run:
+        if args.interleave:
+            print(f"{', '.join(kinds_run)}: interleaved, proxy on core {PROXY_CORE}", flush=True)
+            run_interleaved(kinds_run, cases, origin, args, workdir, PROXY_CORE, results,
+                            "pinned")
+        for kind in [] if args.interleave else kinds_run:
             print(f"{kind}: proxy on core {PROXY_CORE}" if kind != "direct" else
                   "direct: wrk straight at nginx", flush=True)
             run_suite(kind, cases, origin, args, workdir, PROXY_CORE, results, "pinned")

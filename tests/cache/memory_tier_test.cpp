@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cached_object.hpp"
+
 namespace cacheproxy::cache {
 namespace {
 

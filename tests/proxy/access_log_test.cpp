@@ -25,4 +25,12 @@ TEST_CASE("access log lines follow Squid's native format", "[access_log]") {
   std::vector<std::string> parts;
   for (std::string part; fields >> part;) parts.push_back(part);
   CHECK(parts.size() == 10);
+
+  // Escapes at either end and side by side keep the characters around them.
+  r.url = " http://example.test/x\t\r\ny ";
+  r.user = "a b";
+  r.mime = "";
+  CHECK(format_access_line(r) ==
+        "1700000000.123     42 127.0.0.1 TCP_MEM_HIT/200 1234 GET "
+        "%20http://example.test/x%09%0D%0Ay%20 a%20b HIER_NONE/- -\n");
 }

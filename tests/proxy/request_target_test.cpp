@@ -68,6 +68,31 @@ TEST_CASE("other targets are classified or rejected", "[request_target]") {
   }
 }
 
+TEST_CASE("a repeated target is classified as the first time", "[request_target]") {
+  // Parses are remembered per thread: a repeat must give the same answer, and whether the
+  // target names the proxy is still decided by the configuration passed with each call.
+  for (int round = 0; round < 3; ++round) {
+    RequestTarget t = classify(http::verb::get, "http://Example.test:8080/a/b?q=1");
+    CHECK(t.kind == TargetKind::forward);
+    CHECK(t.host == "Example.test");
+    CHECK(t.port == 8080);
+    CHECK(t.path == "/a/b?q=1");
+    CHECK(t.url == "http://Example.test:8080/a/b?q=1");
+    RequestTarget bad = classify(http::verb::get, "http://example.test:77777/");
+    CHECK(bad.kind == TargetKind::invalid);
+    CHECK(bad.reason == "invalid port");
+    CHECK(classify_target(http::verb::get, "http://127.0.0.1:3128/stats", kSelf, "proxy.lan")
+              .kind == TargetKind::local);
+    CHECK(classify_target(http::verb::get, "http://127.0.0.1:3128/stats", {}, "proxy.lan")
+              .kind == TargetKind::forward);
+  }
+  // Past the length kept in the table, the answer is the same too.
+  const std::string long_path(600, 'p');
+  RequestTarget long_target = classify(http::verb::get, "http://example.test/" + long_path);
+  CHECK(long_target.kind == TargetKind::forward);
+  CHECK(long_target.path == "/" + long_path);
+}
+
 TEST_CASE("Via names the protocol version and this proxy", "[request_target]") {
   CHECK(via_value(11, "gw") == "1.1 gw (cacheproxy/0.1.0)");
   http::fields f;
