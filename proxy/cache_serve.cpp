@@ -24,39 +24,53 @@ using exchange::kStoreStreamBytes;
 using exchange::media_type;
 using exchange::use_tuple;
 
+// Not a coroutine: it picks the coroutine that answers, so a hit allocates no frame for it.
 asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Seconds age,
                                                   ResultCode code) {
   const auto& req = request_.get();
   // RFC 9111 §4.3.2: the client's own validator matches the stored response: 304, no body.
   // RFC 9110 §13.2.2 evaluates these preconditions before Range.
   if (cache::client_has_current(cache::RequestView{req.method(), req.base()}, *found.meta)) {
-    http::response<http::empty_body> res{http::status::not_modified, req.version()};
-    for (const auto& field : cache::not_modified_fields(*found.meta))
-      res.insert(field.name_string(), field.value());
-    if (!found.validated) {
-      for (const std::string& name : cache::fields_withheld_unvalidated(*found.meta))
-        res.erase(name);
-    }
-    res.set(http::field::age, std::to_string(age.count()));
-    append_via(res, req.version(), services_.config.visible_hostname);
-    bool keep = client_keep_alive() && request_.is_done();
-    res.keep_alive(keep);
-    Exchange ex;
-    ex.code = code;
-    ex.status = 304;
-    client_.expires_after(services_.config.client_write_timeout);
-    auto [ec, n] = co_await http::async_write(client_, res, use_tuple);
-    ex.bytes = n;
-    ex.keep_alive = keep && !ec;
-    co_return ex;
+    return serve_not_modified(found, age, code);
   }
   // RFC 9110 §14.2: Range applies to GET only; a stored complete 200 answers it.
   if (req.method() == http::verb::get && req.count(http::field::range) > 0) {
-    cache::RangeDecision decision =
-        cache::evaluate_range(req.base(), *found.meta, found.meta->body_size);
-    if (decision.outcome != cache::RangeOutcome::full) {
-      co_return co_await serve_ranges(found, age, code, decision);
-    }
+    return serve_range_request(found, age, code);
+  }
+  if (found.object) return serve_object(found, age, code);
+  return serve_from_store(found, age, code);
+}
+
+asio::awaitable<Exchange> Forwarder::serve_not_modified(const Found& found, cache::Seconds age,
+                                                        ResultCode code) {
+  const auto& req = request_.get();
+  http::response<http::empty_body> res{http::status::not_modified, req.version()};
+  for (const auto& field : cache::not_modified_fields(*found.meta))
+    res.insert(field.name_string(), field.value());
+  if (!found.validated) {
+    for (const std::string& name : cache::fields_withheld_unvalidated(*found.meta))
+      res.erase(name);
+  }
+  res.set(http::field::age, std::to_string(age.count()));
+  append_via(res, req.version(), services_.config.visible_hostname);
+  bool keep = client_keep_alive() && request_.is_done();
+  res.keep_alive(keep);
+  Exchange ex;
+  ex.code = code;
+  ex.status = 304;
+  client_.expires_after(services_.config.client_write_timeout);
+  auto [ec, n] = co_await http::async_write(client_, res, use_tuple);
+  ex.bytes = n;
+  ex.keep_alive = keep && !ec;
+  co_return ex;
+}
+
+asio::awaitable<Exchange> Forwarder::serve_range_request(const Found& found, cache::Seconds age,
+                                                         ResultCode code) {
+  const cache::RangeDecision decision =
+      cache::evaluate_range(request_.get().base(), *found.meta, found.meta->body_size);
+  if (decision.outcome != cache::RangeOutcome::full) {
+    co_return co_await serve_ranges(found, age, code, decision);
   }
   if (found.object) co_return co_await serve_object(found, age, code);
   co_return co_await serve_from_store(found, age, code);
@@ -108,18 +122,7 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
     response.visible_hostname = config.visible_hostname;
     std::tie(ec, n) = co_await write_whole_object(client_, *found.object, response);
   } else {
-    // A qualified no-cache names fields that must be left out (RFC 9111 §5.2.2.4): rare
-    // enough to build this one header field by field.
-    http::response<http::span_body<const char>> res;
-    prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep,
-                          config.visible_hostname);
-    if (head_only) {
-      http::response_serializer<http::span_body<const char>> sr{res};
-      std::tie(ec, n) = co_await http::async_write_header(client_, sr, use_tuple);
-    } else {
-      res.body() = {found.object->body.data(), found.object->body.size()};
-      std::tie(ec, n) = co_await http::async_write(client_, res, use_tuple);
-    }
+    std::tie(ec, n) = co_await write_object_withheld(found, age, keep);
   }
   if (!ec && !head_only) services_.stats.add_bytes_from_cache(found.object->body.size());
   // A disk hit is worth keeping hot; the tier refuses what is too large for it.
@@ -127,6 +130,23 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   ex.bytes = n;
   ex.keep_alive = keep && !ec;
   co_return ex;
+}
+
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+Forwarder::write_object_withheld(const Found& found, cache::Seconds age, bool keep_alive) {
+  // A qualified no-cache names fields that must be left out (RFC 9111 §5.2.2.4): rare enough
+  // to build this one header field by field (in a frame of its own, which serve_object, on
+  // every memory hit, does not carry).
+  const auto& req = request_.get();
+  http::response<http::span_body<const char>> res;
+  prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep_alive,
+                        services_.config.visible_hostname);
+  if (req.method() == http::verb::head) {
+    http::response_serializer<http::span_body<const char>> sr{res};
+    co_return co_await http::async_write_header(client_, sr, use_tuple);
+  }
+  res.body() = {found.object->body.data(), found.object->body.size()};
+  co_return co_await http::async_write(client_, res, use_tuple);
 }
 
 asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache::Seconds age,

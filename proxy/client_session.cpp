@@ -123,55 +123,75 @@ class ClientSession {
     }
   }
 
+  // A request refused before anything is forwarded.
+  struct Refusal {
+    SimpleResponse response;
+    ResultCode code = ResultCode::none;
+    bool close = false;  // the request's body (if any) will not be read
+  };
+
+  // Not a coroutine, like answer(): each picks the coroutine that answers, so the frames a
+  // forwarded request allocates are small (Asio recycles frames up to about 1 KiB per thread;
+  // larger ones go to malloc, and each costs one recycled block).
   asio::awaitable<Exchange> dispatch(RequestParser& parser) {
     const Config& config = services_.config;
     const auto& req = parser.get();
-    RequestTarget target =
-        classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
-    url_ = target.url.empty() ? std::string(req.target()) : target.url;
-    if (std::optional<Refusal> refusal = screen(parser, target)) {
-      bool allow_keep_alive = !refusal->close;
-      Exchange ex = co_await reply(parser, refusal->response, allow_keep_alive);
-      ex.code = refusal->code;
-      co_return ex;
+    target_ = classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
+    url_ = target_.url.empty() ? std::string(req.target()) : target_.url;
+    if (std::optional<Refusal> refusal = screen(parser, target_)) {
+      return refuse(parser, std::move(*refusal));
     }
-    bool forwarded = target.kind == TargetKind::forward || target.kind == TargetKind::connect;
+    bool forwarded = target_.kind == TargetKind::forward || target_.kind == TargetKind::connect;
     // Requests to the proxy itself (PAC, /stats) stay open: browsers fetch the PAC file
     // before they know they need credentials.
-    if (forwarded && services_.authenticator != nullptr) {
-      std::string credentials(req[http::field::proxy_authorization]);
-      Authenticator::Result auth = co_await services_.authenticator->check(std::move(credentials));
-      if (!auth.ok) {
-        // RFC 9110 §15.5.8: 407 with a challenge for the proxy's own credentials.
-        SimpleResponse challenge =
-            make_error(http::status::proxy_authentication_required,
-                       "this proxy needs a user name and password (Proxy-Authorization: Basic)");
-        challenge.extra_fields.emplace_back("Proxy-Authenticate",
-                                            services_.authenticator->challenge());
-        Exchange ex = co_await reply(parser, challenge);
-        ex.code = ResultCode::tcp_denied;
-        co_return ex;
-      }
-      user_ = std::move(auth.user);
-    }
+    if (forwarded && services_.authenticator != nullptr) return authenticate_then_answer(parser);
+    return answer(parser);
+  }
+
+  asio::awaitable<Exchange> answer(RequestParser& parser) {
+    const auto& req = parser.get();
     // RFC 9110 §7.6.2: TRACE and OPTIONS with Max-Forwards: 0 are answered by this proxy.
     bool hop_limited = req.method() == http::verb::trace || req.method() == http::verb::options;
-    if (target.kind == TargetKind::forward && hop_limited && max_forwards(req.base()) == 0u) {
-      SimpleResponse answer = answer_last_hop(req);
-      co_return co_await reply(parser, answer);
+    if (target_.kind == TargetKind::forward && hop_limited && max_forwards(req.base()) == 0u) {
+      return reply(parser, answer_last_hop(req));
     }
-    if (target.kind == TargetKind::forward) {
-      Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target,
-                          check_destination_);
-      co_return co_await forwarder.run();
+    if (target_.kind == TargetKind::forward) return forward(parser);
+    if (target_.kind == TargetKind::connect && parser.is_done()) {
+      return run_tunnel(services_, origins_, stream_, buffer_, target_, req.version(),
+                        check_destination_);
     }
-    if (target.kind == TargetKind::connect && parser.is_done()) {
-      co_return co_await run_tunnel(services_, origins_, stream_, buffer_, target, req.version(),
-                                    check_destination_);
+    return reply(parser, answer_locally(req.method(), target_));
+  }
+
+  asio::awaitable<Exchange> forward(RequestParser& parser) {
+    Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target_,
+                        check_destination_);
+    co_return co_await forwarder.run();
+  }
+
+  asio::awaitable<Exchange> refuse(RequestParser& parser, Refusal refusal) {
+    bool allow_keep_alive = !refusal.close;
+    Exchange ex = co_await reply(parser, std::move(refusal.response), allow_keep_alive);
+    ex.code = refusal.code;
+    co_return ex;
+  }
+
+  asio::awaitable<Exchange> authenticate_then_answer(RequestParser& parser) {
+    std::string credentials(parser.get()[http::field::proxy_authorization]);
+    Authenticator::Result auth = co_await services_.authenticator->check(std::move(credentials));
+    if (!auth.ok) {
+      // RFC 9110 §15.5.8: 407 with a challenge for the proxy's own credentials.
+      SimpleResponse challenge =
+          make_error(http::status::proxy_authentication_required,
+                     "this proxy needs a user name and password (Proxy-Authorization: Basic)");
+      challenge.extra_fields.emplace_back("Proxy-Authenticate",
+                                          services_.authenticator->challenge());
+      Exchange ex = co_await reply(parser, std::move(challenge));
+      ex.code = ResultCode::tcp_denied;
+      co_return ex;
     }
-    // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
-    SimpleResponse response = answer_locally(req.method(), target);
-    co_return co_await reply(parser, response);
+    user_ = std::move(auth.user);
+    co_return co_await answer(parser);
   }
 
   // The final recipient's answer to TRACE (the request as received, RFC 9110 §9.3.8) or
@@ -197,12 +217,6 @@ class ClientSession {
     return r;
   }
 
-  // A request refused before anything is forwarded.
-  struct Refusal {
-    SimpleResponse response;
-    ResultCode code = ResultCode::none;
-    bool close = false;  // the request's body (if any) will not be read
-  };
 
   // Access rules, limits and message sanity, checked before a request goes anywhere.
   std::optional<Refusal> screen(const RequestParser& parser, const RequestTarget& target) {
@@ -265,7 +279,9 @@ class ClientSession {
     return make_error(http::status::bad_request, target.reason);
   }
 
-  asio::awaitable<Exchange> reply(RequestParser& parser, const SimpleResponse& response,
+  // Takes the response by value: callers that are not coroutines pass temporaries, and the
+  // coroutine runs after they are gone.
+  asio::awaitable<Exchange> reply(RequestParser& parser, SimpleResponse response,
                                   bool allow_keep_alive = true) {
     const auto& req = parser.get();
     bool keep = allow_keep_alive && req.keep_alive() && parser.is_done();
@@ -342,6 +358,7 @@ class ClientSession {
   AccessDecision client_access_{false, "no client address"};
   AccessDecision admin_access_{false, "no client address"};
   bool check_destination_ = true;
+  RequestTarget target_;  // of the current request
   std::string url_;
   std::string user_;  // authenticated user of the current request, for the access log
 };

@@ -73,8 +73,14 @@ asio::awaitable<Exchange> Forwarder::run() {
   // looks again (collapsed forwarding), so one origin request serves them all. The same holds
   // for a stale entry another request is revalidating.
   bool may_collapse = use_cache && req.method() == http::verb::get;
+  // The loop only decides; answer() then starts what answers. Only the lookup and the wait
+  // are awaited in here, which keeps this coroutine's frame small (see answer()).
+  std::optional<Found> found;
+  Answer answer = Answer::fetch;
+  cache::Seconds age{0};
   for (int look = 0; use_cache; ++look) {
-    std::optional<Found> found = co_await lookup();
+    found = co_await lookup();
+    std::string wait_key;
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
       // A whole object (from memory, or small and read whole) has its facts parsed already.
@@ -82,56 +88,76 @@ asio::awaitable<Exchange> Forwarder::run() {
       const cache::StoredFacts& facts =
           found->object ? found->object->facts : parsed.emplace(cache::stored_facts(*found->meta));
       auto decision = cache::evaluate_entry(view, *found->meta, facts, now, policy_);
+      age = decision.age;
       // Another variant (a stored response whose Vary does not match) is never a fallback.
       if (decision.action != cache::Action::serve &&
           decision.reason != cache::Reason::vary_mismatch) {
         stale_fallback_ = found;
       }
-      switch (decision.action) {
-        case cache::Action::serve:
-          co_return co_await serve_cached(
-              *found, decision.age,
-              found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
-        case cache::Action::revalidate: {
-          // RFC 5861 §3: answer from the stale entry now, revalidate in the background.
-          if (cache::stale_while_revalidate_allowed(view, *found->meta, now, policy_)) {
-            if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
-              start_background_revalidation(services_, origins_, client_.get_executor(),
-                                            target_, check_destination_, found->key,
-                                            *found->meta, found->object, req.base(),
-                                            std::move(*lease));
-            }
-            co_return co_await serve_cached(
-                *found, decision.age,
-                found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
+      if (decision.action == cache::Action::serve) {
+        answer = Answer::serve;
+        break;
+      }
+      if (decision.action == cache::Action::revalidate) {
+        // RFC 5861 §3: answer from the stale entry now, revalidate in the background.
+        if (cache::stale_while_revalidate_allowed(view, *found->meta, now, policy_)) {
+          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
+            start_background_revalidation(services_, origins_, client_.get_executor(),
+                                          target_, check_destination_, found->key,
+                                          *found->meta, found->object, req.base(),
+                                          std::move(*lease));
           }
-          if (may_collapse && look == 0) {
-            if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
-              lease_.emplace(std::move(*lease));
-            } else {
-              // Another request revalidates this entry: wait for it, then look again.
-              co_await services_.collapsed.wait(revalidation_key(found->key),
-                                                services_.config.collapsed_forwarding_timeout);
-              continue;
-            }
-          }
-          co_return co_await fetch(found);
-        }
-        case cache::Action::fetch:
+          answer = Answer::serve;
           break;
+        }
+        answer = Answer::revalidate;
+        if (!may_collapse || look != 0) break;
+        auto lease = services_.collapsed.try_lead(revalidation_key(found->key));
+        if (lease) {
+          lease_.emplace(std::move(*lease));
+          break;
+        }
+        // Another request revalidates this entry: wait for it, then look again.
+        answer = Answer::fetch;
+        wait_key = revalidation_key(found->key);
       }
     }
-    if (!may_collapse || look > 0 || cache::only_if_cached(view)) break;
-    if (auto lease = services_.collapsed.try_lead(*key_)) {
-      lease_.emplace(std::move(*lease));
-      break;  // this request fetches; the others wait for it
+    if (wait_key.empty()) {
+      if (!may_collapse || look > 0 || cache::only_if_cached(view)) break;
+      if (auto lease = services_.collapsed.try_lead(*key_)) {
+        lease_.emplace(std::move(*lease));
+        break;  // this request fetches; the others wait for it
+      }
+      wait_key = *key_;
     }
-    co_await services_.collapsed.wait(*key_, services_.config.collapsed_forwarding_timeout);
+    co_await services_.collapsed.wait(wait_key, services_.config.collapsed_forwarding_timeout);
   }
-  if (use_cache && cache::only_if_cached(view)) {
-    std::string detail = "only-if-cached: no usable response is stored";
-    co_return co_await send_error(http::status::gateway_timeout, std::move(detail));
+  if (answer == Answer::fetch && use_cache && cache::only_if_cached(view)) {
+    answer = Answer::only_if_cached;
   }
+  co_return co_await start_answer(answer, found, age);
+}
+
+// Not a coroutine: returns the coroutine that answers, so run() awaits one expression whatever
+// the answer (GCC gives every co_await expression its own room in the frame).
+asio::awaitable<Exchange> Forwarder::start_answer(Answer answer, const std::optional<Found>& found,
+                                                  cache::Seconds age) {
+  switch (answer) {
+    case Answer::serve:
+      return serve_cached(*found, age,
+                          found->in_memory ? ResultCode::tcp_mem_hit : ResultCode::tcp_hit);
+    case Answer::revalidate:
+      return fetch(found);
+    case Answer::only_if_cached:
+      return send_error(http::status::gateway_timeout,
+                        "only-if-cached: no usable response is stored");
+    case Answer::fetch:
+      break;
+  }
+  return fetch_and_invalidate();
+}
+
+asio::awaitable<Exchange> Forwarder::fetch_and_invalidate() {
   // Named, not a temporary: GCC 12 mishandles temporaries in co_await expressions.
   const std::optional<Found> nothing_stored;
   Exchange ex = co_await fetch(nothing_stored);

@@ -13,6 +13,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -72,12 +73,32 @@ class Forwarder {
     bool unreachable = false;
   };
 
+  // What run() found to do once its lookups are over.
+  enum class Answer {
+    serve,           // from the entry found (fresh, or stale while revalidating)
+    revalidate,      // a conditional request for the entry found
+    only_if_cached,  // 504: nothing usable is stored and the client forbids asking the origin
+    fetch,           // from the origin, unconditionally
+  };
+  boost::asio::awaitable<Exchange> start_answer(Answer answer, const std::optional<Found>& found,
+                                                cache::Seconds age);
+  boost::asio::awaitable<Exchange> fetch_and_invalidate();
+
   // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1).
   boost::asio::awaitable<std::optional<Found>> lookup();
+  // Answers from a stored entry by returning the coroutine that does: 304 for a client's
+  // matching validator, ranges, a whole object, or a body streamed from the store.
   boost::asio::awaitable<Exchange> serve_cached(const Found& found, cache::Seconds age,
                                                 ResultCode code);
+  boost::asio::awaitable<Exchange> serve_not_modified(const Found& found, cache::Seconds age,
+                                                      ResultCode code);
+  boost::asio::awaitable<Exchange> serve_range_request(const Found& found, cache::Seconds age,
+                                                       ResultCode code);
   boost::asio::awaitable<Exchange> serve_object(const Found& found, cache::Seconds age,
                                                 ResultCode code);
+  // serve_object's header when fields must be withheld: built field by field.
+  boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>
+  write_object_withheld(const Found& found, cache::Seconds age, bool keep_alive);
   boost::asio::awaitable<Exchange> serve_from_store(const Found& found, cache::Seconds age,
                                                     ResultCode code);
   // RFC 9110 §14: 206 (one range, or multipart/byteranges) or 416 from a complete entry.

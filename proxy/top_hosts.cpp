@@ -101,7 +101,11 @@ std::string host_of_target(std::string_view target) {
     host = authority.substr(0, colon);
   }
   std::string out(host);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // ASCII only (host names are case-insensitive in ASCII, RFC 3986 §3.2.2): std::tolower
+  // consults the locale for every character, on every logged request.
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 
