@@ -92,6 +92,7 @@ class ClientSession {
       InFlight in_flight(services_.in_flight);
       Exchange ex = co_await dispatch(parser);
       log(parser, ex, started);
+      target_ = RequestTarget{};  // an idle connection keeps no copy of the last URL's parts
       // A body the exchange did not read would be parsed as the next request.
       if (!ex.keep_alive || !parser.is_done()) {
         client_closes = parser.is_done() && !parser.get().keep_alive();
@@ -216,7 +217,6 @@ class ClientSession {
     r.body += "\r\n";
     return r;
   }
-
 
   // Access rules, limits and message sanity, checked before a request goes anywhere.
   std::optional<Refusal> screen(const RequestParser& parser, const RequestTarget& target) {
