@@ -300,10 +300,18 @@ class LevelDbInsert final : public Insert {
     return true;
   }
 
-  bool commit(EntryMeta meta) override {
+  bool commit(EntryMeta meta) override { return commit(std::move(meta), std::string_view()); }
+
+  bool commit(EntryMeta meta, std::string_view last_bytes) override {
     if (done_) return false;
-    if (meta.body_size != appended_ ||
-        !engine_->commit_insert(key_, body_id_, std::move(meta), buffer_, written_chunks_)) {
+    // The usual small body: its bytes go to the segments straight from the caller's buffer,
+    // as the last (and only partial) chunk, without a copy into buffer_ first.
+    const bool direct = buffer_.empty() && last_bytes.size() < engine_->chunk_bytes();
+    if (!direct && !append(last_bytes)) return false;
+    if (direct) appended_ += last_bytes.size();
+    const std::string_view last_chunk = direct ? last_bytes : std::string_view(buffer_);
+    if (meta.body_size != appended_ || appended_ > engine_->budget_bytes() ||
+        !engine_->commit_insert(key_, body_id_, std::move(meta), last_chunk, written_chunks_)) {
       abort();
       return false;
     }

@@ -39,6 +39,11 @@ class Insert {
   // Atomically makes the entry (meta + all appended bytes) visible, replacing any previous
   // entry for the key. meta.body_size must equal the bytes appended; otherwise fails.
   virtual bool commit(EntryMeta meta) = 0;
+  // append(last_bytes) then commit(meta), as one step: a backend may write last_bytes from
+  // where they are instead of copying them first.
+  virtual bool commit(EntryMeta meta, std::string_view last_bytes) {
+    return append(last_bytes) && commit(std::move(meta));
+  }
   // Discards everything appended. Safe to call more than once.
   virtual void abort() = 0;
 };

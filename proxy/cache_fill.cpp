@@ -21,6 +21,10 @@ CacheFill::~CacheFill() {
 
 boost::asio::awaitable<void> CacheFill::append(const char* data, std::size_t size) {
   if (!active_) co_return;
+  if (in_place_) {  // the body is being read in place: bytes from elsewhere are not part of it
+    co_await abandon();
+    co_return;
+  }
   total_ += size;
   if (total_ > max_bytes_) {
     co_await abandon();
@@ -36,14 +40,30 @@ boost::asio::awaitable<void> CacheFill::append(const char* data, std::size_t siz
   if (!ok) co_await abandon();
 }
 
+std::span<char> CacheFill::in_place_buffer(std::uint64_t length) {
+  if (!active_ || total_ > 0 || in_place_ || length > kFlushBytes || length > max_bytes_)
+    return {};
+  in_place_size_ = static_cast<std::size_t>(length);
+  in_place_ = std::make_unique_for_overwrite<char[]>(in_place_size_);
+  return std::span<char>(in_place_.get(), in_place_size_);
+}
+
+void CacheFill::appended_in_place(std::size_t size) { total_ += size; }
+
 boost::asio::awaitable<bool> CacheFill::commit(cache::EntryMeta meta) {
   if (!active_) co_return false;
   active_ = false;
+  // An in-place body must have filled its buffer exactly: anything else is not the body.
+  if (in_place_ && total_ != in_place_size_) {
+    stats_.count_store_abort();
+    co_return false;
+  }
   meta.body_size = total_;
-  bool committed = co_await run_blocking(pool_, [this, &meta] {
+  const std::string_view rest =
+      in_place_ ? std::string_view(in_place_.get(), in_place_size_) : std::string_view(pending_);
+  bool committed = co_await run_blocking(pool_, [this, &meta, rest] {
     if (!insert_) insert_ = store_.begin_insert(key_);
-    if (!pending_.empty() && !insert_->append(pending_)) return false;
-    bool ok = insert_->commit(std::move(meta));
+    bool ok = insert_->commit(std::move(meta), rest);
     insert_.reset();
     return ok;
   });

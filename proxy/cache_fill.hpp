@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "cache/entry.hpp"
@@ -28,6 +29,14 @@ class CacheFill {
 
   // Adds body bytes. Gives up (quietly) if the body grows past max_bytes or the store fails.
   boost::asio::awaitable<void> append(const char* data, std::size_t size);
+  // For a body of known length that can go to the store in one write: the fill's own buffer
+  // of exactly that length, so the body can be read from the origin straight into it (and
+  // relayed to the client from it) instead of being copied in with append(). Record what was
+  // read with appended_in_place(). Empty when the fill is not active, already holds bytes,
+  // or the body is larger than one write. The buffer stays valid until the fill is destroyed.
+  std::span<char> in_place_buffer(std::uint64_t length);
+  // Counts `size` more bytes read into in_place_buffer(), after those counted before.
+  void appended_in_place(std::size_t size);
   // Makes the entry visible; meta.body_size is set here from the bytes appended.
   // Returns whether the entry was stored.
   boost::asio::awaitable<bool> commit(cache::EntryMeta meta);
@@ -45,6 +54,10 @@ class CacheFill {
   std::unique_ptr<cache::Insert> insert_;  // begun on the store's threads at the first flush
   std::string pending_;                    // appended bytes not yet handed to the store
   std::uint64_t total_ = 0;
+  // in_place_buffer(), when given: the whole body's length, never zeroed (every byte is read
+  // into it before it is used), and kept until the fill goes (the client is relayed from it).
+  std::unique_ptr<char[]> in_place_;
+  std::size_t in_place_size_ = 0;
 };
 
 }  // namespace cacheproxy

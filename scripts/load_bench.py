@@ -843,9 +843,13 @@ def profile(args, workdir, origin, out_dir, tag):
         wrapper = (valgrind, "--tool=callgrind", f"--callgrind-out-file={out_file}")
         proxy = CacheProxy(sub, PROXY_CORE, args.memory_cache_bytes, args.binary, 1,
                            wrapper=wrapper)
+        miss = size == "miss"
         try:
-            warm(proxy, origin, False)
-            case = {"name": f"hit {size}", "kind": "hit", "size": size, "conns": 16}
+            if miss:
+                case = {"name": "miss 16k c16", "kind": "miss", "size": "16k", "conns": 16}
+            else:
+                warm(proxy, origin, False)
+                case = {"name": f"hit {size}", "kind": "hit", "size": size, "conns": 16}
             before = proxy.counters()
             # Counters zeroed now and dumped after wrk: the dump holds only the hits.
             subprocess.run(["callgrind_control", "-z", str(proxy.pid)], check=True,
@@ -865,22 +869,26 @@ def profile(args, workdir, origin, out_dir, tag):
         for line in biggest.read_text(errors="replace").splitlines():
             if line.startswith("summary:") or line.startswith("totals:"):
                 ir = max(ir, int(line.split()[1]))
-        hits = after["memory_hits"] - before["memory_hits"]
+        counter = "misses" if miss else "memory_hits"
+        hits = after[counter] - before[counter]
         # Inclusive cost per function (what a function and all it calls cost), the top 150,
         # long template names cut: enough to choose the next optimization from.
         annotated = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100",
                                     str(biggest)], capture_output=True, text=True).stdout
         top = [ln[:300] for ln in annotated.splitlines() if re.match(r"^\s*[\d,]+ \(", ln)]
-        name = f"load_profile_{tag}_hit{size}"
+        what = "misses of 16k" if miss else f"memory hits of {size}"
+        name = f"load_profile_{tag}_" + ("miss16k" if miss else f"hit{size}")
+        if args.profile_raw:
+            shutil.copy(biggest, out_dir / f"{name}.callgrind")
         (out_dir / f"{name}.txt").write_text(
-            f"# callgrind, cacheproxy {git_commit()}, memory hits of {size} at 16 connections: "
-            f"{hits} hits, {ir} instructions, {ir / max(hits, 1):.0f} per hit\n"
+            f"# callgrind, cacheproxy {git_commit()}, {what} at 16 connections (all threads): "
+            f"{hits} requests, {ir} instructions, {ir / max(hits, 1):.0f} per request\n"
             "# inclusive instructions per function (the share is of the whole window)\n" +
             "\n".join(top[:150]) + "\n")
         results[size] = {"hits": hits, "instructions": ir,
                          "instructions_per_hit": ir / max(hits, 1)}
-        print(f"  callgrind hit {size}: {ir / max(hits, 1):,.0f} instructions per hit "
-              f"({hits} hits) -> {out_dir / (name + '.txt')}", flush=True)
+        print(f"  callgrind {what}: {ir / max(hits, 1):,.0f} instructions per request "
+              f"({hits} requests) -> {out_dir / (name + '.txt')}", flush=True)
     return results
 
 
@@ -947,8 +955,11 @@ def main():
                    help="alternate the proxies run by run instead of one after another "
                    "(for --compare baseline; skips the idle case)")
     p.add_argument("--profile", action="store_true",
-                   help="only profile cacheproxy's hit path under callgrind")
-    p.add_argument("--profile-sizes", default="1k,16k")
+                   help="only profile cacheproxy under callgrind (hits; misses with --profile-sizes)")
+    p.add_argument("--profile-sizes", default="1k,16k",
+                   help="hit sizes to profile; 'miss' profiles 16 KiB misses")
+    p.add_argument("--profile-raw", action="store_true",
+                   help="also keep each raw callgrind dump beside its summary")
     p.add_argument("--profile-seconds", type=int, default=10)
     p.add_argument("--out-dir", default=str(ROOT / "docs" / "bench"))
     p.add_argument("--tag", default=None, help="name of the result files")

@@ -141,6 +141,37 @@ TEMPLATE_LIST_TEST_CASE("a multi-chunk body reads back at any offset", "[store]"
   REQUIRE(read_all(*store, "aligned", *store->lookup("aligned")) == pattern(3 * 4096, 3));
 }
 
+TEMPLATE_LIST_TEST_CASE("commit with last bytes stores them as if appended first", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({.chunk_bytes = 4096});
+  // Alone and shorter than a chunk, exactly a chunk, after appends, and empty.
+  const std::vector<std::pair<std::string, std::size_t>> cases = {
+      {"small", 1000}, {"chunk", 4096}, {"after-appends", 0}, {"empty", 0}};
+  for (const auto& [key, size] : cases) {
+    INFO(key);
+    const std::string body = key == "after-appends" ? pattern(3 * 4096 + 500, 7)
+                                                    : pattern(size, 5);
+    std::unique_ptr<Insert> insert = store->begin_insert(key);
+    std::string_view last = body;
+    if (key == "after-appends") {
+      REQUIRE(insert->append(last.substr(0, 5000)));
+      last.remove_prefix(5000);
+    }
+    REQUIRE(insert->commit(make_meta(body.size()), last));
+    const std::optional<EntryMeta> meta = store->lookup(key);
+    REQUIRE(meta);
+    REQUIRE(meta->body_size == body.size());
+    REQUIRE(read_all(*store, key, *meta) == body);
+  }
+  // A size that disagrees with the bytes stores nothing, and the insert is spent.
+  std::unique_ptr<Insert> wrong = store->begin_insert("wrong");
+  REQUIRE_FALSE(wrong->commit(make_meta(999), pattern(1000, 1)));
+  REQUIRE_FALSE(store->lookup("wrong"));
+  REQUIRE_FALSE(wrong->commit(make_meta(1000), pattern(1000, 1)));
+  REQUIRE(store->usage().entries == cases.size());
+}
+
 TEMPLATE_LIST_TEST_CASE("an overwrite replaces atomically and the old body is gone", "[store]",
                         StoreBackends) {
   TestType backend;
