@@ -37,9 +37,8 @@ double GdsfPolicy::priority_of(std::uint32_t frequency, const EvictionEntry& ent
          std::pow(f, params_.frequency_exponent) / std::pow(size, params_.size_exponent);
 }
 
-void GdsfPolicy::enqueue(Nodes::iterator it, double priority) {
-  if (it->second.slot != queue_.end()) queue_.erase(it->second.slot);
-  it->second.slot = queue_.emplace(QueueKey{priority, next_order_++}, &it->first).first;
+void GdsfPolicy::enqueue(Index::Id id, double priority) {
+  index_.rerank(id, HeapRank{priority, next_order_++});
 }
 
 void GdsfPolicy::count_request(std::string_view key) {
@@ -47,79 +46,80 @@ void GdsfPolicy::count_request(std::string_view key) {
 }
 
 void GdsfPolicy::insert(std::string_view key, EvictionEntry entry) {
-  auto it = nodes_.find(key);
-  if (it != nodes_.end()) {
+  Index::Id id = index_.find(key);
+  if (id != Index::kNone) {
     // A replaced entry (a changed object fetched again) is one more use of the key.
-    total_bytes_ -= it->second.entry.charged_bytes;
-    it->second.entry = entry;
-    if (it->second.frequency < std::numeric_limits<std::uint32_t>::max()) ++it->second.frequency;
+    Node& node = index_.value(id);
+    total_bytes_ -= node.entry.charged_bytes;
+    node.entry = entry;
+    if (node.frequency < std::numeric_limits<std::uint32_t>::max()) ++node.frequency;
+    enqueue(id, priority_of(node.frequency, entry));
   } else {
-    it = nodes_.emplace(std::string(key), Node{entry, 1, queue_.end()}).first;
+    std::uint32_t frequency = 1;
     if (sketch_)
-      it->second.frequency = std::max<std::uint32_t>(1, sketch_->estimate(FrequencySketch::hash(key)));
+      frequency = std::max<std::uint32_t>(1, sketch_->estimate(FrequencySketch::hash(key)));
+    index_.insert(key, Node{entry, frequency},
+                  HeapRank{priority_of(frequency, entry), next_order_++});
   }
   total_bytes_ += entry.charged_bytes;
-  enqueue(it, priority_of(it->second.frequency, entry));
 }
 
 bool GdsfPolicy::touch(std::string_view key) {
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return false;
+  const Index::Id id = index_.find(key);
+  if (id == Index::kNone) return false;
   count_request(key);
-  Node& node = it->second;
+  Node& node = index_.value(id);
   if (node.frequency < std::numeric_limits<std::uint32_t>::max()) ++node.frequency;
-  enqueue(it, priority_of(node.frequency, node.entry));
+  enqueue(id, priority_of(node.frequency, node.entry));
   return true;
 }
 
 bool GdsfPolicy::touch(std::string_view key, std::uint32_t uses) {
-  if (uses == 0) return nodes_.contains(key);
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return false;
+  const Index::Id id = index_.find(key);
+  if (id == Index::kNone) return false;
+  if (uses == 0) return true;
   if (sketch_) {
     const std::uint64_t hash = FrequencySketch::hash(key);
     for (std::uint32_t i = 0; i < uses; ++i) sketch_->add(hash);
   }
-  Node& node = it->second;
+  Node& node = index_.value(id);
   node.frequency = static_cast<std::uint32_t>(std::min<std::uint64_t>(
       std::uint64_t{node.frequency} + uses, std::numeric_limits<std::uint32_t>::max()));
-  enqueue(it, priority_of(node.frequency, node.entry));
+  enqueue(id, priority_of(node.frequency, node.entry));
   return true;
 }
 
 bool GdsfPolicy::erase(std::string_view key) {
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return false;
-  total_bytes_ -= it->second.entry.charged_bytes;
-  queue_.erase(it->second.slot);
-  nodes_.erase(it);
+  const Index::Id id = index_.find(key);
+  if (id == Index::kNone) return false;
+  total_bytes_ -= index_.value(id).entry.charged_bytes;
+  index_.erase(id);
   return true;
 }
 
 std::optional<EvictionEntry> GdsfPolicy::find(std::string_view key) const {
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return std::nullopt;
-  return it->second.entry;
+  const Index::Id id = index_.find(key);
+  if (id == Index::kNone) return std::nullopt;
+  return index_.value(id).entry;
 }
 
 std::optional<EvictionVictim> GdsfPolicy::pop_victim() {
-  if (queue_.empty()) return std::nullopt;
-  const auto first = queue_.begin();
+  const Index::Id id = index_.top();
+  if (id == Index::kNone) return std::nullopt;
   // GDSF's aging: everything inserted or used from now on ranks above what was evicted.
-  inflation_ = std::max(inflation_, first->first.first);
-  auto it = nodes_.find(*first->second);
-  queue_.erase(first);
-  auto node = nodes_.extract(it);
-  total_bytes_ -= node.mapped().entry.charged_bytes;
-  return EvictionVictim{std::move(node.key()), node.mapped().entry};
+  inflation_ = std::max(inflation_, index_.rank(id).priority);
+  EvictionVictim victim{std::string(index_.key(id)), index_.value(id).entry};
+  total_bytes_ -= victim.entry.charged_bytes;
+  index_.erase(id);
+  return victim;
 }
 
 void GdsfPolicy::record_miss(std::string_view key) { count_request(key); }
 
 EvictionRank GdsfPolicy::rank(std::string_view key) const {
-  auto it = nodes_.find(key);
-  if (it == nodes_.end()) return {};
-  return {it->second.frequency, it->second.slot->first.first};
+  const Index::Id id = index_.find(key);
+  if (id == Index::kNone) return {};
+  return {index_.value(id).frequency, index_.rank(id).priority};
 }
 
 void GdsfPolicy::restore(std::string_view key, EvictionEntry entry, const EvictionRank& rank) {
@@ -127,14 +127,12 @@ void GdsfPolicy::restore(std::string_view key, EvictionEntry entry, const Evicti
     insert(key, entry);  // no saved rank: ranked as a new entry
     return;
   }
-  auto it = nodes_.find(key);
-  if (it != nodes_.end()) erase(key);
-  it = nodes_.emplace(std::string(key), Node{entry, rank.frequency, queue_.end()}).first;
+  erase(key);
+  index_.insert(key, Node{entry, rank.frequency}, HeapRank{rank.priority, next_order_++});
   total_bytes_ += entry.charged_bytes;
-  enqueue(it, rank.priority);
   // Without a saved state (a crash), L is unknown; the lowest saved priority is a lower bound
   // that keeps new entries from ranking below every restored one.
-  if (!state_loaded_) inflation_ = queue_.begin()->first.first;
+  if (!state_loaded_) inflation_ = index_.rank(index_.top()).priority;
 }
 
 std::string GdsfPolicy::save_state() const {

@@ -19,15 +19,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 
 #include "cache/eviction_policy.hpp"
 #include "cache/frequency_sketch.hpp"
+#include "cache/keyed_heap.hpp"
 
 namespace cacheproxy::cache {
 
@@ -52,7 +50,7 @@ class GdsfPolicy final : public EvictionPolicy {
   std::optional<EvictionEntry> find(std::string_view key) const override;
   std::optional<EvictionVictim> pop_victim() override;
   std::uint64_t total_bytes() const override { return total_bytes_; }
-  std::uint64_t entries() const override { return nodes_.size(); }
+  std::uint64_t entries() const override { return index_.size(); }
 
   void record_miss(std::string_view key) override;
   EvictionRank rank(std::string_view key) const override;
@@ -67,30 +65,21 @@ class GdsfPolicy final : public EvictionPolicy {
   double inflation() const { return inflation_; }
 
  private:
-  // Ordered by priority, then by the order of the last use (older first among equals).
-  using QueueKey = std::pair<double, std::uint64_t>;
-  struct Node;
-  using Queue = std::map<QueueKey, const std::string*>;
   struct Node {
     EvictionEntry entry;
     std::uint32_t frequency = 0;
-    Queue::iterator slot;
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using Nodes = std::unordered_map<std::string, Node, Hash, std::equal_to<>>;
+  // Ordered by priority, then by the order of the last use (older first among equals).
+  using Index = KeyedHeap<Node>;
 
   double priority_of(std::uint32_t frequency, const EvictionEntry& entry) const;
-  // Places an existing node in the queue at the given priority (removing its old slot).
-  void enqueue(Nodes::iterator it, double priority);
+  // Places an entry in the queue at the given priority, as the latest use.
+  void enqueue(Index::Id id, double priority);
   void count_request(std::string_view key);
 
   const GdsfParams params_;
   std::optional<FrequencySketch> sketch_;
-  Nodes nodes_;
-  Queue queue_;  // values point at the keys of nodes_, which never move
+  Index index_;
   double inflation_ = 0;
   bool state_loaded_ = false;  // load_state() found a saved L
   std::uint64_t next_order_ = 0;
