@@ -23,10 +23,12 @@
 #include <bit>
 #include <chrono>
 #include <condition_variable>
-#include <thread>
 #include <limits>
 #include <mutex>
+#include <span>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/body_segments.hpp"
@@ -173,9 +175,23 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   // For inserts. Writes one full chunk, with the insert's i/ record along with the first.
   bool write_chunk(std::uint64_t body_id, std::uint32_t index, std::string_view data);
-  // Makes the entry visible. last_chunk is the unwritten tail (possibly empty) of the body.
-  bool commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
-                     std::string_view last_chunk, std::uint32_t written_chunks);
+  // An insert ready to be made visible: its last chunk is in the segments, its meta encoded.
+  struct PreparedCommit {
+    const std::string* key = nullptr;
+    std::uint64_t body_id = 0;
+    std::uint32_t written_chunks = 0;
+    std::string encoded_meta;
+    EvictionEntry entry;
+    std::optional<BodyExtent> last_extent;
+    std::uint64_t use = 0;  // its use sequence, given when it is written
+    bool committed = false;
+  };
+  // Prepares the commit of an insert whose unwritten tail (possibly empty) is last_chunk:
+  // false if it cannot be committed (over the budget, or the segment write failed).
+  bool prepare_commit(PreparedCommit& commit, EntryMeta meta, std::string_view last_chunk);
+  // Makes prepared entries visible, with one database write for each run of distinct keys,
+  // then evicts once; sets each one's `committed`.
+  void commit_prepared(std::span<PreparedCommit*> commits);
   // Deletes the chunks an uncommitted insert wrote, and its i/ record.
   void discard_insert(std::uint64_t body_id, std::uint32_t written_chunks);
 
@@ -303,6 +319,15 @@ class LevelDbInsert final : public Insert {
   bool commit(EntryMeta meta) override { return commit(std::move(meta), std::string_view()); }
 
   bool commit(EntryMeta meta, std::string_view last_bytes) override {
+    Engine::PreparedCommit commit;
+    if (!prepare(std::move(meta), last_bytes, commit)) return false;
+    Engine::PreparedCommit* one[] = {&commit};
+    engine_->commit_prepared(one);
+    return finish(commit.committed);
+  }
+
+  // commit(), in two halves around Engine::commit_prepared (a group commit).
+  bool prepare(EntryMeta meta, std::string_view last_bytes, Engine::PreparedCommit& commit) {
     if (done_) return false;
     // The usual small body: its bytes go to the segments straight from the caller's buffer,
     // as the last (and only partial) chunk, without a copy into buffer_ first.
@@ -310,8 +335,18 @@ class LevelDbInsert final : public Insert {
     if (!direct && !append(last_bytes)) return false;
     if (direct) appended_ += last_bytes.size();
     const std::string_view last_chunk = direct ? last_bytes : std::string_view(buffer_);
+    commit.key = &key_;
+    commit.body_id = body_id_;
+    commit.written_chunks = written_chunks_;
     if (meta.body_size != appended_ || appended_ > engine_->budget_bytes() ||
-        !engine_->commit_insert(key_, body_id_, std::move(meta), last_chunk, written_chunks_)) {
+        !engine_->prepare_commit(commit, std::move(meta), last_chunk)) {
+      abort();
+      return false;
+    }
+    return true;
+  }
+  bool finish(bool committed) {
+    if (!committed) {
       abort();
       return false;
     }
@@ -367,6 +402,22 @@ class LevelDbStore final : public Store {
   }
   std::unique_ptr<Insert> begin_insert(std::string key) override {
     return engine_->begin_insert(std::move(key));
+  }
+  void commit_all(std::span<PendingCommit> commits) override {
+    std::vector<Engine::PreparedCommit> prepared(commits.size());
+    std::vector<Engine::PreparedCommit*> ready;
+    ready.reserve(commits.size());
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      auto* insert = dynamic_cast<LevelDbInsert*>(commits[i].insert);
+      if (insert &&
+          insert->prepare(std::move(commits[i].meta), commits[i].last_bytes, prepared[i]))
+        ready.push_back(&prepared[i]);
+    }
+    if (!ready.empty()) engine_->commit_prepared(ready);
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      auto* insert = dynamic_cast<LevelDbInsert*>(commits[i].insert);
+      commits[i].committed = insert && insert->finish(prepared[i].committed);
+    }
   }
   bool update_meta(std::string_view key, const EntryMeta& meta) override {
     return engine_->update_meta(key, meta);
@@ -747,41 +798,56 @@ bool Engine::write_chunk(std::uint64_t body_id, std::uint32_t index, std::string
   return ok;
 }
 
-bool Engine::commit_insert(const std::string& key, std::uint64_t body_id, EntryMeta meta,
-                           std::string_view last_chunk, std::uint32_t written_chunks) {
-  meta.body_id = body_id;
-  const std::string encoded = encode_entry_meta(meta);
-  const EvictionEntry entry{charged_bytes(key.size(), meta.body_size, encoded.size(), chunk_bytes_),
-                            body_id, meta.body_size};
-  if (entry.charged_bytes > budget_bytes_) return false;
-  std::optional<BodyExtent> last_extent;
-  if (!last_chunk.empty() && !(last_extent = segments_.append(last_chunk))) return false;
-  // Settled once the batch naming it is written, or not.
-  struct Settle {
-    Engine* engine;
-    const std::optional<BodyExtent>& extent;
-    ~Settle() { engine->settle(extent); }
-  } settle_last{this, last_extent};
+bool Engine::prepare_commit(PreparedCommit& commit, EntryMeta meta,
+                            std::string_view last_chunk) {
+  meta.body_id = commit.body_id;
+  commit.encoded_meta = encode_entry_meta(meta);
+  commit.entry = EvictionEntry{charged_bytes(commit.key->size(), meta.body_size,
+                                             commit.encoded_meta.size(), chunk_bytes_),
+                               commit.body_id, meta.body_size};
+  if (commit.entry.charged_bytes > budget_bytes_) return false;
+  if (!last_chunk.empty() && !(commit.last_extent = segments_.append(last_chunk))) return false;
+  return true;
+}
 
+void Engine::commit_prepared(std::span<PreparedCommit*> commits) {
   std::lock_guard lock(mutex_);
-  leveldb::WriteBatch batch;
-  if (last_extent)
-    batch.Put(to_slice(chunk_key(body_id, written_chunks)), encode_body_extent(*last_extent));
-  if (written_chunks > 0) batch.Delete(to_slice(intent_key(body_id)));
-  if (const std::optional<EvictionEntry> previous = index_->find(key))
-    delete_body(batch, *previous);
-  batch.Put(to_slice(meta_key(key)), encoded);
-  const std::uint64_t use = next_use_++;
-  batch.Put(to_slice(use_key(body_id)), use_value(use, {}));
-  if (!db_->Write(leveldb::WriteOptions(), &batch).ok()) return false;
-  index_->insert(key, entry);
-  // The rank the policy gives the new entry is written with the next batch of uses.
-  note_use_locked(key, use);
-  // The new entry may be its own victim (a policy that judges it worth less than everything
+  std::size_t begin = 0;
+  while (begin < commits.size()) {
+    // A run of distinct keys: each one's previous body is the one the index knows (a key
+    // twice in one batch would delete the body its first commit is writing).
+    std::size_t end = begin;
+    std::unordered_set<std::string_view> keys;
+    leveldb::WriteBatch batch;
+    for (; end < commits.size() && keys.insert(*commits[end]->key).second; ++end) {
+      PreparedCommit& c = *commits[end];
+      c.use = next_use_++;
+      if (c.last_extent)
+        batch.Put(to_slice(chunk_key(c.body_id, c.written_chunks)),
+                  encode_body_extent(*c.last_extent));
+      if (c.written_chunks > 0) batch.Delete(to_slice(intent_key(c.body_id)));
+      if (const std::optional<EvictionEntry> previous = index_->find(*c.key))
+        delete_body(batch, *previous);
+      batch.Put(to_slice(meta_key(*c.key)), c.encoded_meta);
+      batch.Put(to_slice(use_key(c.body_id)), use_value(c.use, {}));
+    }
+    const bool written = db_->Write(leveldb::WriteOptions(), &batch).ok();
+    for (std::size_t i = begin; i < end; ++i) {
+      PreparedCommit& c = *commits[i];
+      c.committed = written;
+      if (!written) continue;
+      index_->insert(*c.key, c.entry);
+      // The rank the policy gives the new entry is written with the next batch of uses.
+      note_use_locked(*c.key, c.use);
+    }
+    begin = end;
+  }
+  // A new entry may be its own victim (a policy that judges it worth less than everything
   // it holds): it was still served to the client that fetched it, and is gone like any
   // evicted entry.
   evict_locked();
-  return true;
+  // Each extent is settled once the batch naming it is written, or not.
+  for (PreparedCommit* c : commits) settle(c->last_extent);
 }
 
 void Engine::discard_insert(std::uint64_t body_id, std::uint32_t written_chunks) {

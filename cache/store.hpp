@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,14 @@ class BodyPin {
   virtual ~BodyPin() = default;
 };
 
+// One insert's part in Store::commit_all.
+struct PendingCommit {
+  Insert* insert = nullptr;
+  EntryMeta meta;
+  std::string_view last_bytes;
+  bool committed = false;  // set by commit_all
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -75,6 +84,12 @@ class Store {
   virtual std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta) = 0;
 
   virtual std::unique_ptr<Insert> begin_insert(std::string key) = 0;
+  // A group commit: for each c, what c.insert->commit(c.meta, c.last_bytes) does, setting
+  // c.committed, with as few database writes for all of them as the backend can (one, for
+  // inserts of distinct keys). The inserts must come from this store.
+  virtual void commit_all(std::span<PendingCommit> commits) {
+    for (PendingCommit& c : commits) c.committed = c.insert->commit(std::move(c.meta), c.last_bytes);
+  }
 
   // Replaces the metadata of an existing entry whose body_id equals meta.body_id (after a 304
   // merge). Returns false if the entry is gone or has been replaced.

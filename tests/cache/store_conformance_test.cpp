@@ -4,6 +4,7 @@
 #include <leveldb/db.h>
 #include <leveldb/iterator.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -170,6 +171,58 @@ TEMPLATE_LIST_TEST_CASE("commit with last bytes stores them as if appended first
   REQUIRE_FALSE(store->lookup("wrong"));
   REQUIRE_FALSE(wrong->commit(make_meta(1000), pattern(1000, 1)));
   REQUIRE(store->usage().entries == cases.size());
+}
+
+TEMPLATE_LIST_TEST_CASE("commit_all commits each insert as commit would", "[store]",
+                        StoreBackends) {
+  TestType backend;
+  std::unique_ptr<Store> store = backend.open({.budget_bytes = 1 << 20, .chunk_bytes = 4096});
+  REQUIRE(put(*store, "old", pattern(3000, 9)));
+  const EntryMeta old_meta = *store->lookup("old");
+
+  struct Case {
+    std::string key;
+    std::string body;
+    std::uint64_t declared;  // body_size in the meta: a wrong one must fail
+  };
+  const std::vector<Case> cases = {
+      {"a", pattern(1000, 1), 1000},
+      {"old", pattern(2000, 2), 2000},          // replaces a stored entry
+      {"b", pattern(9000, 3), 9000},            // several chunks
+      {"a", pattern(1500, 4), 1500},            // the same key again in one batch: it wins
+      {"wrong", pattern(100, 5), 99},           // a size that disagrees
+      {"huge", pattern(2 << 20, 6), 2 << 20},   // over the whole budget
+      {"empty", "", 0},
+  };
+  std::vector<std::unique_ptr<Insert>> inserts;
+  std::vector<PendingCommit> commits;
+  for (const Case& c : cases) {
+    inserts.push_back(store->begin_insert(c.key));
+    commits.push_back(PendingCommit{inserts.back().get(), make_meta(c.declared), c.body});
+  }
+  store->commit_all(commits);
+  const std::vector<bool> expected = {true, true, true, true, false, false, true};
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO(cases[i].key << " #" << i);
+    REQUIRE(commits[i].committed == expected[i]);
+  }
+  for (const std::string key : {"old", "b", "empty"}) {
+    const Case& c = *std::find_if(cases.begin(), cases.end(),
+                                  [&](const Case& x) { return x.key == key; });
+    const std::optional<EntryMeta> meta = store->lookup(key);
+    REQUIRE(meta);
+    REQUIRE(read_all(*store, key, *meta) == c.body);
+  }
+  const std::optional<EntryMeta> a = store->lookup("a");
+  REQUIRE(a);
+  REQUIRE(read_all(*store, "a", *a) == cases[3].body);
+  REQUIRE_FALSE(store->lookup("wrong"));
+  REQUIRE_FALSE(store->lookup("huge"));
+  // The replaced body is gone, and usage counts each key once.
+  REQUIRE_FALSE(store->read_body("old", old_meta, 0, 10));
+  REQUIRE(store->usage().entries == 4);
+  // Spent inserts commit nothing more.
+  REQUIRE_FALSE(inserts[0]->commit(make_meta(1000), cases[0].body));
 }
 
 TEMPLATE_LIST_TEST_CASE("an overwrite replaces atomically and the old body is gone", "[store]",
