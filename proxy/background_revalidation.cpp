@@ -137,7 +137,8 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
     co_await erase_entry(*job);
     co_return;
   }
-  CacheFill fill(services.store, services.store_pool, services.stats, job->key,
+  CacheFill fill(services.store, services.store_pool, *services.shared.committer, services.stats,
+                 job->key,
                  config.maximum_object_size);
   std::vector<char> chunk(exchange::kRelayBufferBytes);
   while (!parser.is_done()) {

@@ -9,9 +9,15 @@ namespace {
 constexpr std::size_t kFlushBytes = 256 * 1024;
 }  // namespace
 
-CacheFill::CacheFill(cache::Store& store, boost::asio::thread_pool& pool, Stats& stats,
-                     std::string key, std::uint64_t max_bytes)
-    : store_(store), pool_(pool), stats_(stats), key_(std::move(key)), max_bytes_(max_bytes) {}
+CacheFill::CacheFill(cache::Store& store, boost::asio::thread_pool& pool,
+                     GroupCommitter& committer, Stats& stats, std::string key,
+                     std::uint64_t max_bytes)
+    : store_(store),
+      pool_(pool),
+      committer_(committer),
+      stats_(stats),
+      key_(std::move(key)),
+      max_bytes_(max_bytes) {}
 
 CacheFill::~CacheFill() {
   // Neither committed nor abandoned (the exchange was torn down, e.g. at shutdown): the
@@ -61,12 +67,7 @@ boost::asio::awaitable<bool> CacheFill::commit(cache::EntryMeta meta) {
   meta.body_size = total_;
   const std::string_view rest =
       in_place_ ? std::string_view(in_place_.get(), in_place_size_) : std::string_view(pending_);
-  bool committed = co_await run_blocking(pool_, [this, &meta, rest] {
-    if (!insert_) insert_ = store_.begin_insert(key_);
-    bool ok = insert_->commit(std::move(meta), rest);
-    insert_.reset();
-    return ok;
-  });
+  bool committed = co_await committer_.commit(insert_, key_, std::move(meta), rest);
   pending_.clear();
   if (committed) {
     stats_.count_store();

@@ -1,7 +1,7 @@
 // Tees a response body into a new cache entry while it streams to the client: gathers bytes
 // into large appends, gives up past maximum_object_size or on any store error, and commits
 // the entry atomically once the whole body is in. Every store call runs on the store's
-// threads.
+// threads; the commit on the group committer's, batched with other exchanges' commits.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,14 +12,15 @@
 
 #include "cache/entry.hpp"
 #include "cache/store.hpp"
+#include "proxy/group_commit.hpp"
 #include "proxy/stats.hpp"
 
 namespace cacheproxy {
 
 class CacheFill {
  public:
-  CacheFill(cache::Store& store, boost::asio::thread_pool& pool, Stats& stats, std::string key,
-            std::uint64_t max_bytes);
+  CacheFill(cache::Store& store, boost::asio::thread_pool& pool, GroupCommitter& committer,
+            Stats& stats, std::string key, std::uint64_t max_bytes);
   ~CacheFill();
   CacheFill(const CacheFill&) = delete;
   CacheFill& operator=(const CacheFill&) = delete;
@@ -47,6 +48,7 @@ class CacheFill {
  private:
   cache::Store& store_;
   boost::asio::thread_pool& pool_;
+  GroupCommitter& committer_;
   Stats& stats_;
   std::string key_;
   std::uint64_t max_bytes_;

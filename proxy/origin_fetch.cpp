@@ -402,7 +402,8 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   if (!store_it && lease_) lease_->release();
   std::optional<CacheFill> fill;
   if (store_it) {
-    fill.emplace(services_.store, services_.store_pool, services_.stats, store_key,
+    fill.emplace(services_.store, services_.store_pool, *services_.shared.committer,
+                 services_.stats, store_key,
                  config.maximum_object_size);
   }
   // Commits the entry; called before the last piece reaches the client, so by the time a

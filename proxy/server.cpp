@@ -115,6 +115,8 @@ std::string Server::start() {
   shared_ = std::make_unique<SharedState>(config_);
   recency_ = std::make_unique<RecencyRecorder>(*store_, *store_pool_);
   shared_->recency = recency_.get();
+  committer_ = std::make_unique<GroupCommitter>(*store_);
+  shared_->committer = committer_.get();
   if (!config_.auth_htpasswd.empty()) {
     auto users = Htpasswd::load(config_.auth_htpasswd, &error);
     if (!users) return fmt::format("auth_htpasswd: {}", error);
@@ -205,11 +207,14 @@ void Server::stop() {
   // must therefore outlive them; then the io_contexts go, destroying the suspended sessions,
   // and only then the store they used.
   store_pool_->join();
+  committer_->stop();
   authenticator_.reset();  // joins its thread, whose completions also go to the io_contexts
   threads_.clear();
   shared_->recency = nullptr;
   recency_.reset();  // its timer belongs to the pool: gone first
   store_pool_.reset();
+  shared_->committer = nullptr;
+  committer_.reset();
   services_.reset();
   store_.reset();
 }

@@ -57,6 +57,7 @@ class Server {
   std::unique_ptr<cache::Store> store_;
   std::unique_ptr<cache::MemoryTier> memory_;
   std::unique_ptr<boost::asio::thread_pool> store_pool_;
+  std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<AccessLog> access_log_;
   std::unique_ptr<RecencyRecorder> recency_;
   Stats stats_;

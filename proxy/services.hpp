@@ -19,6 +19,7 @@
 #include "proxy/collapsed_fetches.hpp"
 #include "proxy/config.hpp"
 #include "proxy/connection_limiter.hpp"
+#include "proxy/group_commit.hpp"
 #include "proxy/live_config.hpp"
 #include "proxy/recency_recorder.hpp"
 #include "proxy/stats.hpp"
@@ -53,6 +54,8 @@ struct SharedState {
   Authenticator* authenticator = nullptr;
   // Uses of memory-tier hits, batched for the disk tier's eviction (owned by the Server).
   RecencyRecorder* recency = nullptr;
+  // Commits of new cache entries, batched on a thread of their own (owned by the Server).
+  GroupCommitter* committer = nullptr;
 };
 
 struct Services {

@@ -1,0 +1,83 @@
+#include "proxy/group_commit.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+
+GroupCommitter::GroupCommitter(cache::Store& store) : store_(store), thread_([this] { run(); }) {}
+
+GroupCommitter::~GroupCommitter() { stop(); }
+
+void GroupCommitter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+asio::awaitable<bool> GroupCommitter::commit(std::unique_ptr<cache::Insert>& insert,
+                                             const std::string& key, cache::EntryMeta meta,
+                                             std::string_view last_bytes) {
+  auto initiate = [this, &insert, &key, &meta, last_bytes](auto handler) {
+    asio::any_io_executor executor = asio::prefer(
+        asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
+    enqueue(Job{&insert, &key, std::move(meta), last_bytes, std::move(executor),
+                std::move(handler)});
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+      initiate, asio::use_awaitable);
+}
+
+void GroupCommitter::enqueue(Job job) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(job));
+    // Only a waiting thread needs the (system call) wake-up; a busy one finds the job when
+    // it takes the next batch.
+    wake = idle_;
+    idle_ = false;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void GroupCommitter::run() {
+  std::vector<Job> batch;
+  std::vector<cache::PendingCommit> commits;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      while (queue_.empty() && !stopping_) {
+        idle_ = true;
+        wake_.wait(lock);
+      }
+      idle_ = false;
+      if (queue_.empty() && stopping_) return;
+      batch.swap(queue_);
+    }
+    commits.clear();
+    for (Job& job : batch) {
+      if (!*job.insert) *job.insert = store_.begin_insert(*job.key);
+      commits.push_back(
+          cache::PendingCommit{job.insert->get(), std::move(job.meta), job.last_bytes});
+    }
+    store_.commit_all(commits);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Job& job = batch[i];
+      job.insert->reset();  // spent either way: its destruction touches no database
+      asio::post(job.executor, [done = std::move(job.done), ok = commits[i].committed]() mutable {
+        std::move(done)(ok);
+      });
+    }
+    batch.clear();
+  }
+}
+
+}  // namespace cacheproxy

@@ -1,0 +1,67 @@
+// Commits cache entries on a thread of its own, many at a time: each commit the network
+// threads ask for joins a queue, and the thread takes everything queued at once into one
+// Store::commit_all (one LevelDB write for the lot). Under load that is one wake-up of this
+// thread, and one database write, per batch rather than per miss, where a trip to the store
+// pool for each commit cost two thread switches and a write each.
+//
+// The awaiting coroutine resumes on its own executor with the result.
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cache/entry.hpp"
+#include "cache/store.hpp"
+
+namespace cacheproxy {
+
+class GroupCommitter {
+ public:
+  explicit GroupCommitter(cache::Store& store);
+  // Commits what is queued, then stops.
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Commits *insert (begun here under key when null) with meta and the body's last bytes,
+  // which must stay valid until this completes. Returns whether the entry was stored.
+  boost::asio::awaitable<bool> commit(std::unique_ptr<cache::Insert>& insert,
+                                      const std::string& key, cache::EntryMeta meta,
+                                      std::string_view last_bytes);
+
+  // Commits what is queued and joins the thread. Completions go to their executors, which
+  // must outlive this call (as for the store pool).
+  void stop();
+
+ private:
+  struct Job {
+    std::unique_ptr<cache::Insert>* insert;
+    const std::string* key;
+    cache::EntryMeta meta;
+    std::string_view last_bytes;
+    // Where the waiting coroutine resumes; holds outstanding work on it until then.
+    boost::asio::any_io_executor executor;
+    boost::asio::any_completion_handler<void(bool)> done;
+  };
+  void enqueue(Job job);
+  void run();
+
+  cache::Store& store_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Job> queue_;  // guarded by mutex_
+  bool idle_ = false;       // the thread waits on wake_ (guarded by mutex_)
+  bool stopping_ = false;   // guarded by mutex_
+  std::thread thread_;      // last: started when everything above exists
+};
+
+}  // namespace cacheproxy
