@@ -48,12 +48,21 @@ std::string serialize_wire_fields(const EntryMeta& meta) {
   return out;
 }
 
+std::string media_type(const boost::beast::http::fields& fields) {
+  auto it = fields.find(boost::beast::http::field::content_type);
+  if (it == fields.end()) return {};
+  std::string_view value = it->value();
+  return std::string(value.substr(0, value.find(';')));
+}
+
 CachedObjectPtr make_cached_object(EntryMeta meta, std::string body) {
   std::string wire = serialize_wire_fields(meta);
   const bool withholds = !fields_withheld_unvalidated(meta).empty();
   StoredFacts facts = stored_facts(meta);
-  return std::make_shared<const CachedObject>(CachedObject{
-      std::move(meta), std::move(body), std::move(wire), withholds, std::move(facts)});
+  std::string type = media_type(meta.headers);
+  return std::make_shared<const CachedObject>(CachedObject{std::move(meta), std::move(body),
+                                                           std::move(wire), withholds,
+                                                           std::move(facts), std::move(type)});
 }
 
 }  // namespace cacheproxy::cache

@@ -24,7 +24,12 @@ struct CachedObject {
   bool withholds_fields = false;
   // What the policy reads from meta.headers, parsed once: stored_facts(meta).
   StoredFacts facts;
+  // media_type(meta.headers), for the access log of every hit.
+  std::string media_type;
 };
+
+// The media type of a message (its Content-Type without parameters), or "" if it has none.
+std::string media_type(const boost::beast::http::fields& fields);
 
 // The header fields of `meta` as CachedObject::wire_fields holds them.
 std::string serialize_wire_fields(const EntryMeta& meta);

@@ -21,7 +21,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using exchange::kStoreStreamBytes;
-using exchange::media_type;
 using exchange::use_tuple;
 
 // Not a coroutine: it picks the coroutine that answers, so a hit allocates no frame for it.
@@ -106,7 +105,8 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   Exchange ex;
   ex.code = code;
   ex.status = found.meta->status;
-  ex.mime = media_type(found.meta->headers);
+  // Shares the object's media type (an aliasing pointer: no string, no allocation).
+  ex.mime = std::shared_ptr<const std::string>(found.object, &found.object->media_type);
   bool keep = client_keep_alive() && request_.is_done();
 
   client_.expires_after(config.client_write_timeout);
@@ -156,7 +156,7 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   Exchange ex;
   ex.code = code;
   ex.status = found.meta->status;
-  ex.mime = media_type(found.meta->headers);
+  ex.set_mime(cache::media_type(found.meta->headers));
   bool keep = client_keep_alive() && request_.is_done();
 
   auto& store = services_.store;
@@ -262,7 +262,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   const std::uint64_t length = meta.body_size;
   Exchange ex;
   ex.code = code;
-  ex.mime = media_type(meta.headers);
+  ex.set_mime(cache::media_type(meta.headers));
   bool keep = client_keep_alive() && request_.is_done();
 
   http::response<http::buffer_body> res;

@@ -344,10 +344,12 @@ class ClientSession {
     r.user = user_;  // the name only: the password is never logged
     r.hierarchy = ex.direct ? "HIER_DIRECT" : "HIER_NONE";
     r.peer = ex.peer;
-    r.mime = ex.mime;
+    r.mime = ex.mime_text();
     services_.stats.observe_request(ex.code, r.method, std::chrono::steady_clock::now() - started);
     services_.access_log.write(r);
-    services_.shared.top_hosts.record(host_of_target(url_), ex.code, ex.bytes);
+    // The target's host as parsed for this request; the logged URL only when there is none.
+    const std::string host = target_.host.empty() ? host_of_target(url_) : host_key(target_.host);
+    services_.shared.top_hosts.record(host, ex.code, ex.bytes);
   }
 
   beast::tcp_stream stream_;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "proxy/stats.hpp"
 
@@ -16,7 +18,14 @@ struct Exchange {
   std::uint64_t bytes = 0;  // written to the client, header included
   bool direct = false;      // an origin was contacted (HIER_DIRECT)
   std::string peer;         // the origin address contacted
-  std::string mime;
+  // The response's media type (Content-Type without parameters), for the access log. A
+  // memory hit shares the cached object's copy, so logging it allocates nothing.
+  std::shared_ptr<const std::string> mime;
+
+  void set_mime(std::string value) {
+    mime = value.empty() ? nullptr : std::make_shared<const std::string>(std::move(value));
+  }
+  std::string_view mime_text() const { return mime ? std::string_view(*mime) : std::string_view(); }
 };
 
 }  // namespace cacheproxy

@@ -61,13 +61,6 @@ inline void copy_end_to_end_fields(const boost::beast::http::fields& from,
   cache::remove_hop_by_hop(to);
 }
 
-inline std::string media_type(const boost::beast::http::fields& fields) {
-  auto it = fields.find(boost::beast::http::field::content_type);
-  if (it == fields.end()) return {};
-  std::string_view value = it->value();
-  return std::string(value.substr(0, value.find(';')));
-}
-
 inline bool transient_connection_error(const boost::system::error_code& ec) {
   namespace asio = boost::asio;
   namespace http = boost::beast::http;

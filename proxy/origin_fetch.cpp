@@ -275,7 +275,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   ex.direct = true;
   ex.peer = origin->peer;
   ex.status = status;
-  ex.mime = media_type(response.base());
+  ex.set_mime(cache::media_type(response.base()));
   bool keep = client_keep_alive() && request_.is_done();
 
   // RFC 9111 §4.3.3/§4.3.4: a 304 to our conditional request freshens the stored entry.

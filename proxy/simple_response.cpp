@@ -37,7 +37,7 @@ boost::asio::awaitable<Exchange> send_simple(boost::beast::tcp_stream& client, u
 
   Exchange ex;
   ex.status = static_cast<unsigned>(response.status);
-  ex.mime = response.content_type.substr(0, response.content_type.find(';'));
+  ex.set_mime(response.content_type.substr(0, response.content_type.find(';')));
   client.expires_after(write_timeout);
   auto [ec, n] =
       co_await http::async_write(client, res, boost::asio::as_tuple(boost::asio::use_awaitable));

@@ -85,6 +85,16 @@ std::vector<TopHosts::Row> TopHosts::by_bytes_saved(std::size_t n) const {
   return rows(bytes_saved_.top(n), requests_.top(kTracked), false);
 }
 
+namespace {
+// ASCII only (host names are case-insensitive in ASCII, RFC 3986 §3.2.2): std::tolower
+// consults the locale for every character, on every logged request.
+void lower_ascii(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+}  // namespace
+
 std::string host_of_target(std::string_view target) {
   std::string_view authority = target;
   if (auto scheme = target.find("://"); scheme != std::string_view::npos) {
@@ -101,11 +111,19 @@ std::string host_of_target(std::string_view target) {
     host = authority.substr(0, colon);
   }
   std::string out(host);
-  // ASCII only (host names are case-insensitive in ASCII, RFC 3986 §3.2.2): std::tolower
-  // consults the locale for every character, on every logged request.
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  lower_ascii(out);
+  return out;
+}
+
+std::string host_key(std::string_view host) {
+  std::string out;
+  if (host.find(':') != std::string_view::npos) {
+    out.reserve(host.size() + 2);
+    out.append("[").append(host).append("]");
+  } else {
+    out.assign(host);
   }
+  lower_ascii(out);
   return out;
 }
 

@@ -60,5 +60,8 @@ class TopHosts {
 // The host of an absolute URL ("http://Host:8080/x" -> "host") or of a CONNECT authority
 // ("host:443" -> "host"), lower-cased; empty if `target` is neither.
 std::string host_of_target(std::string_view target);
+// The same name from a host already parsed out of its target (an IPv6 literal without its
+// brackets, as RequestTarget keeps it): what host_of_target gives for that target.
+std::string host_key(std::string_view host);
 
 }  // namespace cacheproxy

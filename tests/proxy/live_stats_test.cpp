@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "proxy/request_target.hpp"
 #include "proxy/top_hosts.hpp"
 #include "proxy/traffic_history.hpp"
 #include "support/origin_server.hpp"
@@ -110,6 +111,29 @@ TEST_CASE("live: hosts are taken from absolute URLs and CONNECT authorities", "[
   CHECK(host_of_target("secure.example:443") == "secure.example");
   CHECK(host_of_target("/stats").empty());
   CHECK(host_of_target("error:invalid-request") == "error");  // not a URL; harmless
+}
+
+TEST_CASE("live: a parsed target's host gives the same name as its URL", "[live]") {
+  // What the session passes for a request whose target it parsed (RequestTarget::host).
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://Example.COM:8080/x?y", "Example.COM"},
+      {"http://[::1]:80/", "::1"},
+      {"secure.example:443", "secure.example"},
+  };
+  for (const auto& [target, parsed_host] : cases) {
+    INFO(target);
+    CHECK(host_key(parsed_host) == host_of_target(target));
+  }
+  // And the classifier's own host, for real targets.
+  for (const auto& [method, target] :
+       std::vector<std::pair<boost::beast::http::verb, std::string>>{
+           {boost::beast::http::verb::get, "http://MiXed.Example:81/p"},
+           {boost::beast::http::verb::get, "http://[2001:DB8::1]/"},
+           {boost::beast::http::verb::connect, "Tunnel.Example:443"}}) {
+    INFO(target);
+    cacheproxy::RequestTarget parsed = cacheproxy::classify_target(method, target, {}, "proxy");
+    CHECK(host_key(parsed.host) == host_of_target(target));
+  }
 }
 
 TEST_CASE("live: /stats carries windows, history and top hosts after traffic", "[live][admin]") {
