@@ -18,7 +18,8 @@
 //                          committed
 //   !chunk_bytes           <8> the chunk size, fixed when the store is created
 //   !body_id_limit         <8> body ids below it may have been handed out
-//   !policy_state          the eviction policy's save_state(), written on close
+//   !policy_state          the eviction policy's save_state(), written on close by stores
+//                          before it moved to the file kPolicyStateFile; read once, deleted
 //   !orphans               (empty) some body's meta was lost (a damaged record): the next
 //                          open deletes every chunk and use record no meta names
 // Body ids are never reused, so records keyed by id need not repeat K: an entry costs its
@@ -39,6 +40,8 @@ inline constexpr std::string_view kIntentPrefix = "i/";
 inline constexpr std::string_view kChunkBytesKey = "!chunk_bytes";
 inline constexpr std::string_view kBodyIdLimitKey = "!body_id_limit";
 inline constexpr std::string_view kPolicyStateKey = "!policy_state";
+// Beside the database: the policy's state, written on a clean close, removed when loaded.
+inline constexpr std::string_view kPolicyStateFile = "policy_state";
 inline constexpr std::string_view kOrphansKey = "!orphans";
 inline constexpr std::string_view kFormatKey = "!format";
 inline constexpr std::uint64_t kFormatVersion = 3;

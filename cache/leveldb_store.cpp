@@ -20,11 +20,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -34,6 +36,7 @@
 #include "cache/body_segments.hpp"
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
+#include "cache/policy_state_file.hpp"
 #include "cache/pread_env.hpp"
 #include "cache/eviction_policy.hpp"
 
@@ -254,6 +257,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   std::atomic<std::uint64_t> budget_bytes_;  // written under mutex_, read by inserts without it
   std::size_t chunk_bytes_ = 0;              // set by open(), then constant
+  std::string state_path_;                   // the policy's saved state; set by open()
   BodySegments segments_;
 
   std::thread collector_;
@@ -459,11 +463,11 @@ Engine::~Engine() {
   // Saved on a clean close only; after a crash the next open starts the policy's history
   // afresh (the entries and their ranks are in their use records).
   const std::string state = index_->save_state();
-  if (!state.empty())
-    (void)db_->Put(leveldb::WriteOptions(), to_slice(kPolicyStateKey), to_slice(state));
+  if (!state.empty()) (void)write_policy_state_file(state_path_, state);
 }
 
 bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
+  state_path_ = (std::filesystem::path(options.directory) / kPolicyStateFile).string();
   block_cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
   leveldb::Options lo;
   lo.create_if_missing = true;
@@ -653,12 +657,21 @@ bool Engine::rebuild(std::string* error) {
   std::sort(order.begin(), order.end(), [](const Loaded* a, const Loaded* b) {
     return a->last_use != b->last_use ? a->last_use < b->last_use : a->key < b->key;
   });
-  std::string policy_state;
-  const leveldb::Status state_status =
-      db_->Get(checked_reads(), to_slice(kPolicyStateKey), &policy_state);
+  // Taken, not just read: after a crash the next open finds no state to load.
+  std::optional<std::string> policy_state = take_policy_state_file(state_path_);
+  if (!policy_state) {
+    // Stores written before the state moved to a file keep it under a key.
+    leveldb::ReadOptions ro = checked_reads();
+    ro.fill_cache = false;  // one large block: it would push everything else out
+    std::string legacy;
+    if (db_->Get(ro, to_slice(kPolicyStateKey), &legacy).ok()) {
+      policy_state = std::move(legacy);
+      (void)db_->Delete(leveldb::WriteOptions(), to_slice(kPolicyStateKey));
+    }
+  }
   std::lock_guard lock(mutex_);
   // A missing or unreadable state only loses the policy's history, never an entry.
-  if (state_status.ok()) index_->load_state(policy_state);
+  if (policy_state) index_->load_state(*policy_state);
   for (const Loaded* l : order) index_->restore(l->key, l->entry, l->rank);
   next_use_ = max_use + 1;
   next_body_id_ = std::max(next_body_id_, max_body_id + 1);

@@ -1,6 +1,8 @@
 #include "cache/pread_env.hpp"
 
 #include <fcntl.h>
+#include <leveldb/slice.h>
+#include <leveldb/status.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,9 +10,6 @@
 #include <cstring>
 #include <string>
 #include <utility>
-
-#include <leveldb/slice.h>
-#include <leveldb/status.h>
 
 namespace cacheproxy::cache {
 namespace {

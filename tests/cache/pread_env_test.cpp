@@ -3,15 +3,15 @@
 // reads its tables back without mapping any of them.
 #include "cache/pread_env.hpp"
 
+#include <leveldb/db.h>
+#include <leveldb/options.h>
+#include <leveldb/slice.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-
-#include <leveldb/db.h>
-#include <leveldb/options.h>
-#include <leveldb/slice.h>
 
 #include "temp_dir.hpp"
 

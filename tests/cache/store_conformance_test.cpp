@@ -860,13 +860,15 @@ TEST_CASE("a store opens without its policy state and with old use records", "[s
   const std::uint64_t a_id = store->lookup("a")->body_id;
   const std::uint64_t c_id = store->lookup("c")->body_id;
   store.reset();
+  const std::filesystem::path state_file =
+      std::filesystem::path(backend.directory()) / kPolicyStateFile;
+  REQUIRE(std::filesystem::exists(state_file));
+  // What a crash leaves (no saved state) and a use record without a rank (as an early
+  // version wrote them).
+  std::filesystem::remove(state_file);
   {
     RawDb raw(backend.directory());
-    REQUIRE(raw.keys(kPolicyStateKey).size() == 1);
     REQUIRE(raw.get(use_key(a_id)).size() == kUseValueBytes);
-    // What a crash leaves (no state record) and a use record without a rank (as an early
-    // version wrote them).
-    raw.erase(std::string(kPolicyStateKey));
     raw.put(use_key(c_id), fixed64(1));
   }
   store = backend.open(params);
@@ -880,6 +882,65 @@ TEST_CASE("a store opens without its policy state and with old use records", "[s
     REQUIRE(store->lookup(key));
   }
   REQUIRE(store->counters().corrupt_erased == 0);
+}
+
+// Reads the saved policy state file of a closed store, or fails.
+std::string read_state_file(const std::string& directory) {
+  std::ifstream in(std::filesystem::path(directory) / leveldb_layout::kPolicyStateFile,
+                   std::ios::binary);
+  REQUIRE(in);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("the policy state is loaded once: a crash after an open finds none",
+          "[store][leveldb]") {
+  LevelDbBackend backend;
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+  const std::filesystem::path state_file =
+      std::filesystem::path(backend.directory()) / leveldb_layout::kPolicyStateFile;
+  std::unique_ptr<Store> store = backend.open(params);
+  REQUIRE(put(*store, "a", pattern(10'000, 1)));
+  CHECK_FALSE(std::filesystem::exists(state_file));
+  store.reset();
+  const std::string saved = read_state_file(backend.directory());
+  CHECK(saved.size() > 1000);  // the sketch
+  CHECK_FALSE(std::filesystem::exists(state_file.string() + ".tmp"));
+
+  store = backend.open(params);
+  // Loaded and removed: were the process killed now, the next open would start afresh
+  // instead of loading a state older than the entries' use records.
+  CHECK_FALSE(std::filesystem::exists(state_file));
+  REQUIRE(store->lookup("a"));
+  store.reset();
+  CHECK(std::filesystem::exists(state_file));
+}
+
+TEST_CASE("a policy state saved under the old key is loaded and the key deleted",
+          "[store][leveldb]") {
+  using namespace leveldb_layout;
+  LevelDbBackend backend;
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+  std::unique_ptr<Store> store = backend.open(params);
+  for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+  for (int i = 0; i < 3; ++i) {
+    for (const char* key : {"a", "b", "d"}) REQUIRE(store->lookup(key));
+    REQUIRE_FALSE(store->lookup("e"));
+  }
+  store.reset();
+  // Where stores before the state file kept it.
+  const std::string saved = read_state_file(backend.directory());
+  std::filesystem::remove(std::filesystem::path(backend.directory()) / kPolicyStateFile);
+  RawDb(backend.directory()).put(std::string(kPolicyStateKey), saved);
+
+  store = backend.open(params);
+  // As in "a restart keeps GDSF frequencies": only with the sketch loaded does e, missed
+  // three times, outrank c.
+  REQUIRE(put(*store, "e", pattern(10'000, 2)));
+  REQUIRE_FALSE(store->lookup("c"));
+  REQUIRE(store->lookup("e"));
+  store.reset();
+  CHECK(RawDb(backend.directory()).keys(kPolicyStateKey).empty());
+  CHECK(read_state_file(backend.directory()).size() == saved.size());
 }
 
 TEST_CASE("an entry is charged exactly the records it keeps, its key once", "[store][leveldb]") {
