@@ -22,6 +22,7 @@
 #include "proxy/forwarder.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
+#include "proxy/relay_header.hpp"
 
 namespace cacheproxy {
 
@@ -349,53 +350,84 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   std::optional<cache::EntryMeta> new_marker;
   std::string store_key = store_it ? storage_key(response.base(), new_marker) : std::string();
 
-  http::response<http::buffer_body> out;
-  out.result(status);
-  out.reason(response.reason());
-  out.version(req.version());
-  copy_end_to_end_fields(response.base(), out.base());
-  cache::add_date_if_missing(out.base(), response_time);
-  append_via(out.base(), req.version(), config.visible_hostname);
   bool no_content = has_no_content(req.method(), status);
+  RelayHeader relayed;
+  relayed.version = req.version();
+  relayed.status = status;
+  relayed.reason = response.reason();
+  relayed.response_time = response_time;
+  relayed.visible_hostname = config.visible_hostname;
   // The client asked for a range we fetched whole: it gets that range (RFC 9110 §14.2), cut
   // from the body as it streams. Several ranges or an unknown length: the whole 200, which a
   // server may always send instead.
   std::optional<cache::ByteRange> slice;
+  std::string content_range;
   if (range_stripped_ && status == 200 && !no_content && parser->content_length()) {
     cache::RangeDecision decision =
         cache::evaluate_range(req.base(), status, response.base(), *parser->content_length(),
                               response_time);
     if (decision.outcome == cache::RangeOutcome::partial && decision.ranges.size() == 1) {
       slice = decision.ranges.front();
-      out.result(http::status::partial_content);
-      out.set(http::field::content_range,
-              cache::content_range(*slice, *parser->content_length()));
+      content_range = cache::content_range(*slice, *parser->content_length());
+      relayed.status = 206;
+      relayed.reason = {};
+      relayed.content_range = content_range;
       ex.status = 206;
     }
   }
   if (!no_content) {
     if (slice) {
-      out.content_length(slice->size());
+      relayed.framing = RelayFraming::length;
+      relayed.content_length = slice->size();
     } else if (auto length = parser->content_length()) {
-      out.content_length(*length);
+      relayed.framing = RelayFraming::length;
+      relayed.content_length = *length;
     } else if (req.version() >= 11) {
-      out.chunked(true);
+      relayed.framing = RelayFraming::chunked;
     } else {
+      relayed.framing = RelayFraming::close_delimited;
       keep = false;  // HTTP/1.0 client: the end of the body is the end of the connection
     }
   }
-  out.keep_alive(keep);
-  http::response_serializer<http::buffer_body> sr{out};
+  relayed.keep_alive = keep;
+  const bool chunked = relayed.framing == RelayFraming::chunked;
+  fmt::memory_buffer header;
+  append_relay_header(header, response.base(), relayed);
+  bool header_sent = false;
+  bool last_chunk_sent = false;
+  // Sends what has not been sent of the header, then piece (in a chunk when chunked), and
+  // when last the chunked body's end, in one gather write.
+  auto send = [&](std::string_view piece,
+                  bool last) -> asio::awaitable<boost::system::error_code> {
+    char prefix_storage[20];
+    std::array<asio::const_buffer, 5> buffers{};
+    std::size_t count = 0;
+    if (!header_sent) buffers[count++] = asio::buffer(header.data(), header.size());
+    if (!piece.empty()) {
+      if (chunked)
+        buffers[count++] = asio::buffer(relay_chunk_prefix(piece.size(), prefix_storage));
+      buffers[count++] = asio::buffer(piece.data(), piece.size());
+      if (chunked) buffers[count++] = asio::buffer("\r\n", 2);
+    }
+    if (last && chunked) {
+      buffers[count++] = asio::buffer(kRelayLastChunk.data(), kRelayLastChunk.size());
+      last_chunk_sent = true;
+    }
+    header_sent = true;
+    client_.expires_after(config.client_write_timeout);
+    const std::span<const asio::const_buffer> pieces(buffers.data(), count);
+    auto [ec, n] = co_await asio::async_write(client_, pieces, use_tuple);
+    ex.bytes += n;
+    co_return ec;
+  };
   bool complete = no_content || parser->is_done();
   // When body bytes came in with the origin's header, the header goes out with the first of
   // them in one write (one segment, one wake-up of the client, not two). Otherwise it goes
   // now: an origin that is slow to send its body (a long poll, an event stream) must not keep
   // the client from seeing the response begin.
+  constexpr std::string_view kNoPiece;
   if (complete || origin_buffer_.size() == 0) {
-    client_.expires_after(config.client_write_timeout);
-    auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
-    ex.bytes = hn;
-    if (hec) co_return ex;
+    if (co_await send(kNoPiece, false)) co_return ex;
   }
 
   // Nothing will be stored: requests waiting for this fetch must go to the origin themselves.
@@ -464,14 +496,10 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       // The origin failed mid-body: cut the client's response off and store nothing.
       if (fill) co_await fill->abandon();
       services_.stats.add_bytes_from_origin(total);
-      if (!sr.is_header_done()) {
-        // Held back to go out with the first body bytes: the client sees the same cut-off
-        // response as when the header went first (the cut is what tells it the body is
-        // incomplete; the status may already be a success).
-        client_.expires_after(config.client_write_timeout);
-        auto [hec, hn] = co_await http::async_write_header(client_, sr, use_tuple);
-        ex.bytes += hn;
-      }
+      // A header held back to go out with the first body bytes goes now: the client sees the
+      // same cut-off response as when the header went first (the cut is what tells it the
+      // body is incomplete; the status may already be a success).
+      if (!header_sent) co_await send(kNoPiece, false);
       ex.keep_alive = false;
       co_return ex;
     }
@@ -500,14 +528,8 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       }
     }
     if (piece_size == 0) continue;
-    out.body().data = const_cast<char*>(piece);
-    out.body().size = piece_size;
-    out.body().more = true;
-    client_.expires_after(config.client_write_timeout);
-    auto [wec, wn] = co_await http::async_write(client_, sr, use_tuple);
-    if (wec == http::error::need_buffer) wec = {};
-    ex.bytes += wn;
-    if (wec) {
+    const std::string_view relayed_piece(piece, piece_size);
+    if (co_await send(relayed_piece, complete)) {
       // The client left: whatever was read so far is not a whole body.
       if (fill) co_await fill->abandon();
       services_.stats.add_bytes_from_origin(total);
@@ -517,14 +539,9 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   }
   co_await commit_fill();  // bodyless responses never entered the loop
   services_.stats.add_bytes_from_origin(total);
-  if (!no_content) {
-    out.body().data = nullptr;
-    out.body().size = 0;
-    out.body().more = false;
-    client_.expires_after(config.client_write_timeout);
-    auto [fec, fn] = co_await http::async_write(client_, sr, use_tuple);
-    ex.bytes += fn;
-    if (fec) keep = false;
+  // A header still waiting for a body that turned out empty, or the chunked body's end.
+  if (!header_sent || (chunked && !last_chunk_sent)) {
+    if (co_await send(kNoPiece, true)) keep = false;
   }
   if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
     origins_.release(target_.host, target_.port, std::move(*origin));

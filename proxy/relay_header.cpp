@@ -1,0 +1,130 @@
+#include "proxy/relay_header.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+
+#include "cache/cache_control.hpp"
+#include "proxy/request_target.hpp"
+
+namespace cacheproxy {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+void append(fmt::memory_buffer& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+void append_number(fmt::memory_buffer& out, std::uint64_t value) {
+  fmt::format_int digits(value);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+void append_field(fmt::memory_buffer& out, std::string_view name, std::string_view value) {
+  append(out, name);
+  append(out, ": ");
+  append(out, value);
+  append(out, "\r\n");
+}
+
+// RFC 9110 §7.6.1, §6.6.2 and §11.7, as cache::remove_hop_by_hop.
+bool fixed_hop_by_hop(http::field name) {
+  switch (name) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::proxy_authorization:
+    case http::field::proxy_authenticate:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether the origin's Connection fields name this field (a connection option).
+bool named_by_connection(const http::fields& origin, std::string_view name) {
+  for (const auto& line : cache::field_lines(origin, "connection")) {
+    for (std::string_view token : cache::split_list(line.value())) {
+      if (boost::beast::iequals(token, name)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
+                         const RelayHeader& header) {
+  append(out, "HTTP/");
+  append_number(out, header.version / 10);
+  out.push_back('.');
+  append_number(out, header.version % 10);
+  out.push_back(' ');
+  append_number(out, header.status);
+  out.push_back(' ');
+  const auto status = static_cast<http::status>(header.status);
+  append(out, header.reason.empty() ? std::string_view(http::obsolete_reason(status))
+                                    : header.reason);
+  append(out, "\r\n");
+
+  const bool has_connection = origin.count(http::field::connection) > 0;
+  const bool replaced_length = header.framing != RelayFraming::as_received;
+  const bool replaced_range = !header.content_range.empty();
+  bool has_date = false;
+  auto last_via = origin.end();
+  for (auto it = origin.begin(); it != origin.end(); ++it) {
+    if (it->name() == http::field::via) last_via = it;
+    if (it->name() == http::field::date) has_date = true;
+  }
+  // Date goes where Beast's set() put it, after the origin's fields; Via after the last Via
+  // (a second Via line extends the list, RFC 9110 §5.3), else after Date.
+  auto append_via_line = [&] {
+    append(out, "Via: ");
+    append_via_value(out, header.version, header.visible_hostname);
+    append(out, "\r\n");
+  };
+  for (auto it = origin.begin(); it != origin.end(); ++it) {
+    const http::field name = it->name();
+    const bool dropped =
+        fixed_hop_by_hop(name) ||
+        (replaced_length && name == http::field::content_length) ||
+        (replaced_range && name == http::field::content_range) ||
+        (has_connection && named_by_connection(origin, it->name_string()));
+    if (!dropped) append_field(out, it->name_string(), it->value());
+    if (it == last_via) append_via_line();
+  }
+  if (!has_date) append_field(out, "Date", cache::format_http_date(header.response_time));
+  if (last_via == origin.end()) append_via_line();
+  if (replaced_range) append_field(out, "Content-Range", header.content_range);
+  switch (header.framing) {
+    case RelayFraming::length:
+      append(out, "Content-Length: ");
+      append_number(out, header.content_length);
+      append(out, "\r\n");
+      break;
+    case RelayFraming::chunked:
+      append(out, "Transfer-Encoding: chunked\r\n");
+      break;
+    case RelayFraming::as_received:
+    case RelayFraming::close_delimited:
+      break;
+  }
+  if (header.version >= 11 && !header.keep_alive) append(out, "Connection: close\r\n");
+  if (header.version < 11 && header.keep_alive) append(out, "Connection: keep-alive\r\n");
+  append(out, "\r\n");
+}
+
+std::string_view relay_chunk_prefix(std::uint64_t size, char (&storage)[20]) {
+  auto [end, ec] = std::to_chars(storage, storage + 16, size, 16);
+  (void)ec;  // 16 hex digits hold any 64-bit size
+  *end++ = '\r';
+  *end++ = '\n';
+  return std::string_view(storage, static_cast<std::size_t>(end - storage));
+}
+
+}  // namespace cacheproxy
