@@ -117,13 +117,17 @@ void FrequencySketch::age() {
 
 std::string FrequencySketch::serialize() const {
   std::string out;
-  out.reserve(1 + 8 * (2 + counters_.size() + doorkeeper_.size()));
+  append_serialized(out);
+  return out;
+}
+
+void FrequencySketch::append_serialized(std::string& out) const {
+  out.reserve(out.size() + 1 + 8 * (2 + counters_.size() + doorkeeper_.size()));
   out.push_back(static_cast<char>(kFormat));
   put64(out, width_);
   put64(out, additions_);
   for (std::uint64_t w : counters_) put64(out, w);
   for (std::uint64_t w : doorkeeper_) put64(out, w);
-  return out;
 }
 
 bool FrequencySketch::deserialize(std::string_view data) {

@@ -38,6 +38,8 @@ class FrequencySketch {
   // A portable encoding of the whole state, and its inverse. deserialize() returns false,
   // and changes nothing, if data is not a sketch of this width.
   std::string serialize() const;
+  // serialize() appended to out (a state of which the sketch is a part, built in one string).
+  void append_serialized(std::string& out) const;
   bool deserialize(std::string_view data);
 
  private:

@@ -138,7 +138,7 @@ void GdsfPolicy::restore(std::string_view key, EvictionEntry entry, const Evicti
 std::string GdsfPolicy::save_state() const {
   std::string out(kStateTag);
   put64(out, std::bit_cast<std::uint64_t>(inflation_));
-  if (sketch_) out += sketch_->serialize();
+  if (sketch_) sketch_->append_serialized(out);
   return out;
 }
 
