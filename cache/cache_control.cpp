@@ -452,10 +452,24 @@ std::string format_http_date(TimePoint t) {
   const year_month_day ymd{days};
   const hh_mm_ss hms{secs - days};
   const weekday wd{days};
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", short_days[wd.c_encoding()],
-                     static_cast<unsigned>(ymd.day()),
-                     months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  // A TimePoint (nanoseconds in 64 bits) spans the years 1677 to 2262: always four digits.
+  const int year = static_cast<int>(ymd.year());
+  // IMF-fixdate has fixed widths: written in place, as a miss formats two (storing Date and
+  // Last-Modified compactly checks that they read back the same), not through a format string.
+  std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+  auto two = [&out](std::size_t at, long value) {
+    out[at] = static_cast<char>('0' + value / 10);
+    out[at + 1] = static_cast<char>('0' + value % 10);
+  };
+  out.replace(0, 3, short_days[wd.c_encoding()]);
+  two(5, static_cast<unsigned>(ymd.day()));
+  out.replace(8, 3, months[static_cast<unsigned>(ymd.month()) - 1]);
+  two(12, year / 100);
+  two(14, year % 100);
+  two(17, hms.hours().count());
+  two(20, hms.minutes().count());
+  two(23, hms.seconds().count());
+  return out;
 }
 
 std::optional<Seconds> parse_delta_seconds(std::string_view text) {

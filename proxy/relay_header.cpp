@@ -1,6 +1,7 @@
 #include "proxy/relay_header.hpp"
 
 #include <boost/beast/http/status.hpp>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 
 #include "cache/cache_control.hpp"
@@ -46,15 +47,24 @@ bool fixed_hop_by_hop(http::field name) {
   }
 }
 
-// Whether the origin's Connection fields name this field (a connection option).
-bool named_by_connection(const http::fields& origin, std::string_view name) {
-  for (const auto& line : cache::field_lines(origin, "connection")) {
-    for (std::string_view token : cache::split_list(line.value())) {
-      if (boost::beast::iequals(token, name)) return true;
+// The field names the origin's Connection fields list (connection options), read once.
+// Views into origin, which outlives them. Most origins send only "keep-alive" or "close".
+class ConnectionOptions {
+ public:
+  explicit ConnectionOptions(const http::fields& origin) {
+    for (const auto& line : cache::field_lines(origin, "connection")) {
+      for (std::string_view token : cache::split_list(line.value())) names_.push_back(token);
     }
   }
-  return false;
-}
+  bool names(std::string_view field) const {
+    for (std::string_view name : names_)
+      if (boost::beast::iequals(name, field)) return true;
+    return false;
+  }
+
+ private:
+  boost::container::small_vector<std::string_view, 4> names_;
+};
 
 }  // namespace
 
@@ -72,7 +82,7 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
                                     : header.reason);
   append(out, "\r\n");
 
-  const bool has_connection = origin.count(http::field::connection) > 0;
+  const ConnectionOptions connection_options(origin);
   const bool replaced_length = header.framing != RelayFraming::as_received;
   const bool replaced_range = !header.content_range.empty();
   bool has_date = false;
@@ -94,7 +104,7 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
         fixed_hop_by_hop(name) ||
         (replaced_length && name == http::field::content_length) ||
         (replaced_range && name == http::field::content_range) ||
-        (has_connection && named_by_connection(origin, it->name_string()));
+        connection_options.names(it->name_string());
     if (!dropped) append_field(out, it->name_string(), it->value());
     if (it == last_via) append_via_line();
   }

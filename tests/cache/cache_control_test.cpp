@@ -233,6 +233,7 @@ TEST_CASE("format_http_date writes IMF-fixdate", "[cache_control]") {
       {-1, "Wed, 31 Dec 1969 23:59:59 GMT"},
       {1709208000, "Thu, 29 Feb 2024 12:00:00 GMT"},
       {4165516799, "Sat, 31 Dec 2101 23:59:59 GMT"},
+      {1796454309, "Sat, 05 Dec 2026 07:05:09 GMT"},
   }));
   const TimePoint t{Seconds{epoch}};
   CHECK(format_http_date(t) == text);
