@@ -141,6 +141,10 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
     }
   }
   outgoing.keep_alive(true);
+  // Without a body, the header is the whole request: formatted once, written as one buffer
+  // (on a retry too).
+  fmt::memory_buffer bodyless;
+  if (!has_body) append_request_header(bodyless, outgoing.base());
 
   // Connect (or reuse), send the header and body, read the response header. A reused idle
   // connection may have been closed by the origin just now: retry once on a fresh one when
@@ -164,12 +168,15 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
     origin.reset();
     origin.emplace(std::move(*connected.connection));
     reply.request_time = cache::Clock::now();
-    http::request_serializer<http::buffer_body> sr{outgoing};
     origin->stream.expires_after(config.origin_read_timeout);
     std::size_t written = 0;
-    std::tie(ec, written) = co_await http::async_write_header(origin->stream, sr, use_tuple);
-    if (!ec) {
-      if (has_body) {
+    if (!has_body) {
+      const asio::const_buffer request_bytes(bodyless.data(), bodyless.size());
+      std::tie(ec, written) = co_await asio::async_write(origin->stream, request_bytes, use_tuple);
+    } else {
+      http::request_serializer<http::buffer_body> sr{outgoing};
+      std::tie(ec, written) = co_await http::async_write_header(origin->stream, sr, use_tuple);
+      if (!ec) {
         // RFC 9110 §10.1.1: the proxy answers Expect: 100-continue itself before relaying the
         // body (the field is not forwarded), so the client never waits for an origin that
         // might not know it.
@@ -182,10 +189,6 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
         }
         ec = co_await relay_request_body(client_, client_buffer_, request_, origin->stream, sr,
                                          outgoing, config);
-      } else {
-        outgoing.body().data = nullptr;
-        outgoing.body().more = false;
-        std::tie(ec, written) = co_await http::async_write(origin->stream, sr, use_tuple);
       }
     }
     if (!ec) {

@@ -129,6 +129,19 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
   append(out, "\r\n");
 }
 
+void append_request_header(fmt::memory_buffer& out, const http::request_header<>& request) {
+  append(out, request.method_string());
+  out.push_back(' ');
+  append(out, request.target());
+  append(out, " HTTP/");
+  append_number(out, request.version() / 10);
+  out.push_back('.');
+  append_number(out, request.version() % 10);
+  append(out, "\r\n");
+  for (const auto& field : request) append_field(out, field.name_string(), field.value());
+  append(out, "\r\n");
+}
+
 std::string_view relay_chunk_prefix(std::uint64_t size, char (&storage)[20]) {
   auto [end, ec] = std::to_chars(storage, storage + 16, size, 16);
   (void)ec;  // 16 hex digits hold any 64-bit size

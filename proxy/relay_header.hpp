@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
 #include <cstdint>
 #include <string_view>
 
@@ -45,6 +46,12 @@ struct RelayHeader {
 // Content-Range, the framing and Connection as Beast's keep_alive() writes it.
 void append_relay_header(fmt::memory_buffer& out, const boost::beast::http::fields& origin,
                          const RelayHeader& header);
+
+// Appends a request header as Beast's serializer writes it: the request line, the fields in
+// their order, the blank line. For a request to an origin without a body, whose header is
+// then one plain write instead of a pass through the serializer's buffer sequences.
+void append_request_header(fmt::memory_buffer& out,
+                           const boost::beast::http::request_header<>& request);
 
 // The line that opens a chunk of size bytes ("4000\r\n"); at most 18 characters.
 std::string_view relay_chunk_prefix(std::uint64_t size, char (&storage)[20]);

@@ -158,3 +158,40 @@ TEST_CASE("relayed chunk prefixes are the size in hex", "[relay_header]") {
   CHECK(relay_chunk_prefix(16384, storage) == "4000\r\n");
   CHECK(relay_chunk_prefix(0xffffffffffffffffull, storage) == "ffffffffffffffff\r\n");
 }
+
+TEST_CASE("a bodyless request header is written as Beast's serializer writes it",
+          "[relay_header]") {
+  http::request<http::empty_body> req;
+  req.method(http::verb::get);
+  req.target("/a/b?c=d%20e");
+  req.version(11);
+  req.set(http::field::host, "example.test:8080");
+  req.insert("User-Agent", "curl/7.88.1");
+  req.insert("Accept", "*/*");
+  req.insert("X-Custom", "one");
+  req.insert("x-custom", "two");
+  req.insert("Via", "1.1 cacheproxy (cacheproxy/1)");
+  req.keep_alive(true);
+
+  http::request_serializer<http::empty_body> sr{req};
+  sr.split(true);
+  std::string beast_bytes;
+  boost::system::error_code ec;
+  while (!sr.is_header_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      for (auto b : beast::buffers_range_ref(buffers))
+        beast_bytes.append(static_cast<const char*>(b.data()), b.size());
+      sr.consume(beast::buffer_bytes(buffers));
+    });
+    REQUIRE_FALSE(ec);
+  }
+  fmt::memory_buffer ours;
+  append_request_header(ours, req.base());
+  CHECK(fmt::to_string(ours) == beast_bytes);
+  CHECK(beast_bytes.starts_with("GET /a/b?c=d%20e HTTP/1.1\r\nHost: example.test:8080\r\n"));
+
+  req.method_string("PURGE");  // a method Beast has no name for
+  fmt::memory_buffer purge;
+  append_request_header(purge, req.base());
+  CHECK(fmt::to_string(purge).starts_with("PURGE /a/b?c=d%20e HTTP/1.1\r\n"));
+}
