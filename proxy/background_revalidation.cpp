@@ -80,11 +80,11 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
   ConnectOutcome connected = co_await job->origins.acquire(
       job->target.host, job->target.port, /*fresh_only=*/false, job->check_destination);
   if (!connected.connection) co_return;  // the stale entry stays; a later request retries
-  OriginConnection origin = std::move(*connected.connection);
+  OriginConnectionPtr origin = std::move(connected.connection);
   // One deadline for the whole job: tcp_stream keeps it for every operation that follows.
-  origin.stream.expires_after(config.background_revalidation_timeout);
+  origin->stream.expires_after(config.background_revalidation_timeout);
   const cache::TimePoint request_time = cache::Clock::now();
-  auto [wec, wn] = co_await http::async_write(origin.stream, outgoing, use_tuple);
+  auto [wec, wn] = co_await http::async_write(origin->stream, outgoing, use_tuple);
   if (wec) co_return;
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> reader;
@@ -94,7 +94,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
     reader->header_limit(config.max_response_header_size);
     reader->body_limit(boost::none);
     std::size_t n = 0;
-    std::tie(ec, n) = co_await http::async_read_header(origin.stream, buffer, *reader, use_tuple);
+    std::tie(ec, n) = co_await http::async_read_header(origin->stream, buffer, *reader, use_tuple);
   } while (!ec && reader->get().result_int() / 100 == 1);
   if (ec || !check_framing(reader->get().base()).ok) co_return;
   http::response_parser<http::buffer_body>& parser = *reader;
@@ -144,7 +144,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
   while (!parser.is_done()) {
     response.body().data = chunk.data();
     response.body().size = chunk.size();
-    auto [rec, rn] = co_await http::async_read(origin.stream, buffer, parser, use_tuple);
+    auto [rec, rn] = co_await http::async_read(origin->stream, buffer, parser, use_tuple);
     if (rec == http::error::need_buffer) rec = {};
     if (rec) {
       co_await fill.abandon();

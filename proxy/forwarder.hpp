@@ -60,7 +60,7 @@ class Forwarder {
   // What the origin answered to the forwarded request: its header is read, its body is still
   // on the connection. Without a parser, no response could be had and error_* say why.
   struct OriginReply {
-    std::optional<OriginConnection> origin;
+    OriginConnectionPtr origin;
     std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser;
     cache::TimePoint request_time{};
     cache::TimePoint response_time{};

@@ -149,7 +149,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   // Connect (or reuse), send the header and body, read the response header. A reused idle
   // connection may have been closed by the origin just now: retry once on a fresh one when
   // nothing of the body was consumed.
-  std::optional<OriginConnection>& origin = reply.origin;
+  OriginConnectionPtr& origin = reply.origin;
   std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
   boost::system::error_code ec;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -165,8 +165,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
       reply.unreachable = !reply.denied;
       co_return;
     }
-    origin.reset();
-    origin.emplace(std::move(*connected.connection));
+    origin = std::move(connected.connection);
     reply.request_time = cache::Clock::now();
     origin->stream.expires_after(config.origin_read_timeout);
     std::size_t written = 0;
@@ -268,7 +267,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   const auto& req = request_.get();
   const Config& config = services_.config;
   cache::RequestView view{req.method(), req.base()};
-  std::optional<OriginConnection>& origin = reply.origin;
+  OriginConnectionPtr& origin = reply.origin;
   std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
   const cache::TimePoint request_time = reply.request_time;
   const cache::TimePoint response_time = reply.response_time;
@@ -285,7 +284,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   // RFC 9111 §4.3.3/§4.3.4: a 304 to our conditional request freshens the stored entry.
   if (stale && status == 304) {
     if (parser->keep_alive() && origin_buffer_.size() == 0)
-      origins_.release(target_.host, target_.port, std::move(*origin));
+      origins_.release(target_.host, target_.port, std::move(origin));
     if (!cache::not_modified_selects(*stale->meta, response.base())) {
       // RFC 9111 §4.3.4: a 304 naming another representation updates nothing: drop the
       // stored response and ask again without our conditions.
@@ -547,7 +546,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (co_await send(kNoPiece, true)) keep = false;
   }
   if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
-    origins_.release(target_.host, target_.port, std::move(*origin));
+    origins_.release(target_.host, target_.port, std::move(origin));
   if (stale && !store_it && !head_refreshed && status < 500) {
     // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
     // old one must not be served any more either. A 5xx replaces nothing: the stored entry

@@ -59,7 +59,7 @@ asio::awaitable<ConnectOutcome> OriginPool::acquire(const std::string& host, std
   if (!fresh_only) {
     if (auto idle = take_idle(pool_key(host, port), check_destination)) {
       ConnectOutcome out;
-      out.connection.emplace(std::move(*idle));
+      out.connection = std::move(idle);
       out.connection->reused = true;
       stats_.count_origin_reuse();
       co_return out;
@@ -138,41 +138,41 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   stream.expires_never();
   stream.socket().set_option(tcp::no_delay(true));
   AccessDecision destination = config->destination_access.decide(endpoint.address());
-  out.connection.emplace(
+  out.connection = std::make_unique<OriginConnection>(
       OriginConnection{std::move(stream), false, endpoint.address().to_string(), destination});
   co_return out;
 }
 
-std::optional<OriginConnection> OriginPool::take_idle(const std::string& key,
-                                                      bool check_destination) {
+OriginConnectionPtr OriginPool::take_idle(const std::string& key, bool check_destination) {
   std::shared_ptr<const Config> config = live_config_.get();
   auto it = idle_.find(key);
-  if (it == idle_.end()) return std::nullopt;
+  if (it == idle_.end()) return nullptr;
   auto& queue = it->second;
   auto oldest_allowed = std::chrono::steady_clock::now() - config->origin_idle_timeout;
   // Most recently used first: it is the least likely to have been closed by the origin.
   while (!queue.empty()) {
     Idle idle = std::move(queue.back());
     queue.pop_back();
-    bool usable = !check_destination || idle.connection.destination.allowed;
+    bool usable = !check_destination || idle.connection->destination.allowed;
     if (usable && idle.since >= oldest_allowed &&
-        idle_connection_alive(idle.connection.stream.socket())) {
+        idle_connection_alive(idle.connection->stream.socket())) {
       if (queue.empty()) idle_.erase(it);
       return std::move(idle.connection);
     }
   }
   idle_.erase(it);
-  return std::nullopt;
+  return nullptr;
 }
 
-void OriginPool::release(const std::string& host, std::uint16_t port, OriginConnection connection) {
+void OriginPool::release(const std::string& host, std::uint16_t port,
+                         OriginConnectionPtr connection) {
   std::shared_ptr<const Config> config = live_config_.get();
   if (config->origin_idle_per_host == 0) return;
   auto& queue = idle_[pool_key(host, port)];
   auto oldest_allowed = std::chrono::steady_clock::now() - config->origin_idle_timeout;
   while (!queue.empty() && queue.front().since < oldest_allowed) queue.pop_front();
   if (queue.size() >= config->origin_idle_per_host) queue.pop_front();
-  connection.stream.expires_never();
+  connection->stream.expires_never();
   queue.push_back(Idle{std::move(connection), std::chrono::steady_clock::now()});
 }
 

@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -34,8 +35,13 @@ struct OriginConnection {
 // (TCP_DENIED), 504 for a timeout, 502 for the rest.
 unsigned connect_error_status(ConnectError error);
 
+// Held by pointer wherever it is handed on: moving a Beast tcp_stream allocates a fresh
+// implementation (with its timers) each time, and a miss handed its connection on some nine
+// times between the pool, the connect outcome and the exchange.
+using OriginConnectionPtr = std::unique_ptr<OriginConnection>;
+
 struct ConnectOutcome {
-  std::optional<OriginConnection> connection;
+  OriginConnectionPtr connection;
   ConnectError error = ConnectError::none;
   std::string message;  // the resolver's or socket's own words
 };
@@ -52,7 +58,7 @@ class OriginPool {
   boost::asio::awaitable<ConnectOutcome> acquire(const std::string& host, std::uint16_t port,
                                                  bool fresh_only, bool check_destination);
   // Keeps a connection whose last exchange ended cleanly with keep-alive.
-  void release(const std::string& host, std::uint16_t port, OriginConnection connection);
+  void release(const std::string& host, std::uint16_t port, OriginConnectionPtr connection);
   // Closes idle connections older than origin_idle_timeout, for every host (run periodically,
   // so connections to hosts never asked for again do not stay open).
   void sweep();
@@ -63,10 +69,10 @@ class OriginPool {
 
  private:
   struct Idle {
-    OriginConnection connection;
+    OriginConnectionPtr connection;
     std::chrono::steady_clock::time_point since;
   };
-  std::optional<OriginConnection> take_idle(const std::string& pool_key, bool check_destination);
+  OriginConnectionPtr take_idle(const std::string& pool_key, bool check_destination);
   boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
 
   boost::asio::io_context& ioc_;
