@@ -695,6 +695,15 @@ std::uint64_t Engine::allocate_body_id() {
 // ---- Engine: reads ----
 
 std::optional<EntryMeta> Engine::lookup(std::string_view key) {
+  {
+    // As quick_miss, waiting for the lock: a key the index does not list has no entry, and
+    // the database need not be read for it (a table block, for most misses).
+    std::lock_guard lock(mutex_);
+    if (!index_->find(key)) {
+      index_->record_miss(key);
+      return std::nullopt;
+    }
+  }
   std::string value;
   const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
   if (s.IsNotFound()) {
