@@ -11,7 +11,7 @@
 // Appends are gathered in an aligned write buffer of kWriteBufferBytes and written a whole
 // buffer at a time with O_DIRECT by a writer thread of its own, so an append (a store's
 // commit, which a client may be waiting on) never waits for the disk unless the disk is
-// 8 MiB behind. Traffic Server writes its cache the same way (an aggregation buffer that its
+// 16 MiB behind. Traffic Server writes its cache the same way (an aggregation buffer that its
 // disk threads write whole): the bytes go from a few reused buffers to the disk instead of
 // being copied into fresh page-cache pages, which most of them would only occupy (most
 // cached objects are never asked for again). Reads go through the page cache (a second
