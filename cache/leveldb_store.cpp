@@ -30,7 +30,6 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "cache/body_segments.hpp"
@@ -410,19 +409,19 @@ class LevelDbStore final : public Store {
   }
   void commit_all(std::span<PendingCommit> commits) override {
     std::vector<Engine::PreparedCommit> prepared(commits.size());
+    std::vector<LevelDbInsert*> inserts(commits.size());
     std::vector<Engine::PreparedCommit*> ready;
     ready.reserve(commits.size());
     for (std::size_t i = 0; i < commits.size(); ++i) {
-      auto* insert = dynamic_cast<LevelDbInsert*>(commits[i].insert);
-      if (insert &&
-          insert->prepare(std::move(commits[i].meta), commits[i].last_bytes, prepared[i]))
+      // Inserts come from this store (the interface's rule); any other is left uncommitted.
+      inserts[i] = dynamic_cast<LevelDbInsert*>(commits[i].insert);
+      if (inserts[i] &&
+          inserts[i]->prepare(std::move(commits[i].meta), commits[i].last_bytes, prepared[i]))
         ready.push_back(&prepared[i]);
     }
     if (!ready.empty()) engine_->commit_prepared(ready);
-    for (std::size_t i = 0; i < commits.size(); ++i) {
-      auto* insert = dynamic_cast<LevelDbInsert*>(commits[i].insert);
-      commits[i].committed = insert && insert->finish(prepared[i].committed);
-    }
+    for (std::size_t i = 0; i < commits.size(); ++i)
+      commits[i].committed = inserts[i] && inserts[i]->finish(prepared[i].committed);
   }
   bool update_meta(std::string_view key, const EntryMeta& meta) override {
     return engine_->update_meta(key, meta);
@@ -841,9 +840,14 @@ void Engine::commit_prepared(std::span<PreparedCommit*> commits) {
     // A run of distinct keys: each one's previous body is the one the index knows (a key
     // twice in one batch would delete the body its first commit is writing).
     std::size_t end = begin;
-    std::unordered_set<std::string_view> keys;
+    // Batches are a few commits: a linear search beats building a hash set per run.
+    auto repeats_a_key = [&](std::size_t at) {
+      for (std::size_t i = begin; i < at; ++i)
+        if (*commits[i]->key == *commits[at]->key) return true;
+      return false;
+    };
     leveldb::WriteBatch batch;
-    for (; end < commits.size() && keys.insert(*commits[end]->key).second; ++end) {
+    for (; end < commits.size() && !repeats_a_key(end); ++end) {
       PreparedCommit& c = *commits[end];
       c.use = next_use_++;
       if (c.last_extent)

@@ -39,6 +39,11 @@ void GroupCommitter::enqueue(Job job) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) {
+      // No thread will take it: nothing is stored, and the exchange goes on.
+      asio::post(job.executor, [done = std::move(job.done)]() mutable { std::move(done)(false); });
+      return;
+    }
     queue_.push_back(std::move(job));
     // Only a waiting thread needs the (system call) wake-up; a busy one finds the job when
     // it takes the next batch.

@@ -39,7 +39,8 @@ class GroupCommitter {
                                       std::string_view last_bytes);
 
   // Commits what is queued and joins the thread. Completions go to their executors, which
-  // must outlive this call (as for the store pool).
+  // must outlive this call (as for the store pool). A commit asked for afterwards completes
+  // with false.
   void stop();
 
  private:
