@@ -6,28 +6,16 @@
 
 #include "cache/cache_control.hpp"
 #include "proxy/request_target.hpp"
+#include "proxy/wire_format.hpp"
 
 namespace cacheproxy {
 
 namespace http = boost::beast::http;
+using wire::append;
+using wire::append_field;
+using wire::append_number;
 
 namespace {
-
-void append(fmt::memory_buffer& out, std::string_view text) {
-  out.append(text.data(), text.data() + text.size());
-}
-
-void append_number(fmt::memory_buffer& out, std::uint64_t value) {
-  fmt::format_int digits(value);
-  out.append(digits.data(), digits.data() + digits.size());
-}
-
-void append_field(fmt::memory_buffer& out, std::string_view name, std::string_view value) {
-  append(out, name);
-  append(out, ": ");
-  append(out, value);
-  append(out, "\r\n");
-}
 
 // RFC 9110 §7.6.1, §6.6.2 and §11.7, as cache::remove_hop_by_hop.
 bool fixed_hop_by_hop(http::field name) {
@@ -70,10 +58,7 @@ class ConnectionOptions {
 
 void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
                          const RelayHeader& header) {
-  append(out, "HTTP/");
-  append_number(out, header.version / 10);
-  out.push_back('.');
-  append_number(out, header.version % 10);
+  wire::append_version(out, header.version);
   out.push_back(' ');
   append_number(out, header.status);
   out.push_back(' ');
@@ -133,10 +118,8 @@ void append_request_header(fmt::memory_buffer& out, const http::request_header<>
   append(out, request.method_string());
   out.push_back(' ');
   append(out, request.target());
-  append(out, " HTTP/");
-  append_number(out, request.version() / 10);
-  out.push_back('.');
-  append_number(out, request.version() % 10);
+  out.push_back(' ');
+  wire::append_version(out, request.version());
   append(out, "\r\n");
   for (const auto& field : request) append_field(out, field.name_string(), field.value());
   append(out, "\r\n");

@@ -11,31 +11,17 @@
 #include <boost/beast/http/status.hpp>
 
 #include "proxy/request_target.hpp"
+#include "proxy/wire_format.hpp"
 
 namespace cacheproxy {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+using wire::append;
+using wire::append_number;
+using wire::append_version;
 
 namespace {
-
-// Every hit formats these: plain appends rather than format strings.
-void append(fmt::memory_buffer& out, std::string_view text) {
-  out.append(text.data(), text.data() + text.size());
-}
-
-void append_number(fmt::memory_buffer& out, std::uint64_t value) {
-  fmt::format_int digits(value);
-  out.append(digits.data(), digits.data() + digits.size());
-}
-
-// "HTTP/1.1 " as the client's version; a server answering HTTP/1.x speaks the same major.
-void append_version(fmt::memory_buffer& out, unsigned version) {
-  append(out, "HTTP/");
-  append_number(out, version / 10);
-  out.push_back('.');
-  append_number(out, version % 10);
-}
 
 // The status line, up to the object's fields.
 void append_status_line(fmt::memory_buffer& out, const cache::CachedObject& object,

@@ -22,6 +22,24 @@ namespace {
 
 const cache::TimePoint kReceived{std::chrono::seconds(1'764'000'000)};
 
+// The header of message as Beast's serializer writes it.
+template <bool isRequest>
+std::string serialized_header(http::message<isRequest, http::empty_body>& message) {
+  http::serializer<isRequest, http::empty_body> sr{message};
+  sr.split(true);
+  std::string bytes;
+  boost::system::error_code ec;
+  while (!sr.is_header_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      for (auto b : beast::buffers_range_ref(buffers))
+        bytes.append(static_cast<const char*>(b.data()), b.size());
+      sr.consume(beast::buffer_bytes(buffers));
+    });
+    REQUIRE_FALSE(ec);
+  }
+  return bytes;
+}
+
 // The previous path, as origin_fetch.cpp wrote it.
 std::string beast_header(const http::fields& origin, const RelayHeader& h) {
   http::response<http::empty_body> out;
@@ -36,19 +54,7 @@ std::string beast_header(const http::fields& origin, const RelayHeader& h) {
   if (h.framing == RelayFraming::length) out.content_length(h.content_length);
   if (h.framing == RelayFraming::chunked) out.chunked(true);
   out.keep_alive(h.keep_alive);
-  http::response_serializer<http::empty_body> sr{out};
-  sr.split(true);
-  std::string bytes;
-  boost::system::error_code ec;
-  while (!sr.is_header_done()) {
-    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-      for (auto b : beast::buffers_range_ref(buffers))
-        bytes.append(static_cast<const char*>(b.data()), b.size());
-      sr.consume(beast::buffer_bytes(buffers));
-    });
-    REQUIRE_FALSE(ec);
-  }
-  return bytes;
+  return serialized_header(out);
 }
 
 std::string relay_header(const http::fields& origin, const RelayHeader& h) {
@@ -173,18 +179,7 @@ TEST_CASE("a bodyless request header is written as Beast's serializer writes it"
   req.insert("Via", "1.1 cacheproxy (cacheproxy/1)");
   req.keep_alive(true);
 
-  http::request_serializer<http::empty_body> sr{req};
-  sr.split(true);
-  std::string beast_bytes;
-  boost::system::error_code ec;
-  while (!sr.is_header_done()) {
-    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-      for (auto b : beast::buffers_range_ref(buffers))
-        beast_bytes.append(static_cast<const char*>(b.data()), b.size());
-      sr.consume(beast::buffer_bytes(buffers));
-    });
-    REQUIRE_FALSE(ec);
-  }
+  const std::string beast_bytes = serialized_header(req);
   fmt::memory_buffer ours;
   append_request_header(ours, req.base());
   CHECK(fmt::to_string(ours) == beast_bytes);
