@@ -14,16 +14,17 @@ namespace {
 // RFC 9110 §7.6.1 (Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade),
 // RFC 9110 §6.6.2 (Trailer describes the framing of one message) and RFC 9110 §11.7
 // (Proxy-Authenticate / Proxy-Authorization are consumed by the next proxy on the chain).
-constexpr std::array<std::string_view, 9> hop_by_hop_fields{
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+namespace http = boost::beast::http;
+constexpr std::array<http::field, 9> hop_by_hop_fields{
+    http::field::connection,
+    http::field::keep_alive,
+    http::field::proxy_connection,
+    http::field::proxy_authorization,
+    http::field::proxy_authenticate,
+    http::field::te,
+    http::field::trailer,
+    http::field::transfer_encoding,
+    http::field::upgrade,
 };
 
 }  // namespace
@@ -36,7 +37,13 @@ void remove_hop_by_hop(boost::beast::http::fields& fields) {
     for (std::string_view token : split_list(line.value())) named.emplace_back(token);
   }
   for (const std::string& name : named) fields.erase(name);
-  for (std::string_view name : hop_by_hop_fields) fields.erase(name);
+  for (http::field name : hop_by_hop_fields) fields.erase(name);
+}
+
+bool is_fixed_hop_by_hop(http::field name) {
+  for (http::field f : hop_by_hop_fields)
+    if (f == name) return true;
+  return false;
 }
 
 }  // namespace cacheproxy::cache

@@ -11,4 +11,7 @@ namespace cacheproxy::cache {
 // field the Connection field names.
 void remove_hop_by_hop(boost::beast::http::fields& fields);
 
+// Whether name is one of those fixed hop-by-hop fields (not the ones a Connection field names).
+bool is_fixed_hop_by_hop(boost::beast::http::field name);
+
 }  // namespace cacheproxy::cache

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "cache/cache_control.hpp"
+#include "cache/hop_by_hop.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/wire_format.hpp"
 
@@ -16,24 +17,6 @@ using wire::append_field;
 using wire::append_number;
 
 namespace {
-
-// RFC 9110 §7.6.1, §6.6.2 and §11.7, as cache::remove_hop_by_hop.
-bool fixed_hop_by_hop(http::field name) {
-  switch (name) {
-    case http::field::connection:
-    case http::field::keep_alive:
-    case http::field::proxy_connection:
-    case http::field::proxy_authorization:
-    case http::field::proxy_authenticate:
-    case http::field::te:
-    case http::field::trailer:
-    case http::field::transfer_encoding:
-    case http::field::upgrade:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // The field names the origin's Connection fields list (connection options), read once.
 // Views into origin, which outlives them. Most origins send only "keep-alive" or "close".
@@ -86,7 +69,7 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
   for (auto it = origin.begin(); it != origin.end(); ++it) {
     const http::field name = it->name();
     const bool dropped =
-        fixed_hop_by_hop(name) ||
+        cache::is_fixed_hop_by_hop(name) ||
         (replaced_length && name == http::field::content_length) ||
         (replaced_range && name == http::field::content_range) ||
         connection_options.names(it->name_string());
