@@ -161,7 +161,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   bool open(const LevelDbStoreOptions& options, std::string* error);
 
-  std::optional<EntryMeta> lookup(std::string_view key);
+  std::optional<EntryMeta> lookup(std::string_view key, Store::CountUse count);
   std::optional<std::string> read_body(std::string_view key, const EntryMeta& meta,
                                        std::uint64_t offset, std::size_t max_bytes);
   std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta);
@@ -396,7 +396,9 @@ class LevelDbStore final : public Store {
  public:
   explicit LevelDbStore(std::shared_ptr<Engine> engine) : engine_(std::move(engine)) {}
 
-  std::optional<EntryMeta> lookup(std::string_view key) override { return engine_->lookup(key); }
+  std::optional<EntryMeta> lookup(std::string_view key, CountUse count = CountUse::yes) override {
+    return engine_->lookup(key, count);
+  }
   std::unique_ptr<BodyPin> pin_body(std::string_view key, const EntryMeta& meta) override {
     return engine_->pin_body(key, meta);
   }
@@ -693,19 +695,21 @@ std::uint64_t Engine::allocate_body_id() {
 
 // ---- Engine: reads ----
 
-std::optional<EntryMeta> Engine::lookup(std::string_view key) {
+std::optional<EntryMeta> Engine::lookup(std::string_view key, Store::CountUse count) {
+  const bool counted = count == Store::CountUse::yes;
   {
     // As quick_miss, waiting for the lock: a key the index does not list has no entry, and
     // the database need not be read for it (a table block, for most misses).
     std::lock_guard lock(mutex_);
     if (!index_->find(key)) {
-      index_->record_miss(key);
+      if (counted) index_->record_miss(key);
       return std::nullopt;
     }
   }
   std::string value;
   const leveldb::Status s = db_->Get(checked_reads(), to_slice(meta_key(key)), &value);
   if (s.IsNotFound()) {
+    if (!counted) return std::nullopt;
     std::lock_guard lock(mutex_);
     index_->record_miss(key);
     return std::nullopt;
@@ -716,6 +720,7 @@ std::optional<EntryMeta> Engine::lookup(std::string_view key) {
     erase_corrupt_meta(key);
     return std::nullopt;
   }
+  if (!counted) return meta;
   std::lock_guard lock(mutex_);
   record_use_locked(key);
   return meta;

@@ -67,9 +67,13 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Whether a lookup is a use for eviction. A request that looks again after waiting for
+  // another's fetch (collapsed forwarding) was counted by its first lookup: once, not twice.
+  enum class CountUse { yes, no };
   // Returns the metadata for key, or nullopt if there is none. A corrupt entry is erased,
-  // counted in counters().corrupt_erased, and reported as nullopt. Counts as a use for eviction.
-  virtual std::optional<EntryMeta> lookup(std::string_view key) = 0;
+  // counted in counters().corrupt_erased, and reported as nullopt.
+  virtual std::optional<EntryMeta> lookup(std::string_view key,
+                                          CountUse count = CountUse::yes) = 0;
 
   // Reads body bytes [offset, offset + max_bytes) of the body meta.body_id of key. Returns
   // fewer bytes only at the end of the body. Returns nullopt if that body is gone (replaced,

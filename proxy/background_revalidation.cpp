@@ -16,6 +16,7 @@
 #include "cache/variants.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/exchange_helpers.hpp"
+#include "proxy/in_flight.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
@@ -31,7 +32,7 @@ namespace {
 
 // Everything the detached coroutine needs, owned by it: the client's exchange is long gone.
 struct Job {
-  Services& services;
+  Services services;  // a copy: the session that started the job may end first
   OriginPool& origins;
   RequestTarget target;
   bool check_destination;
@@ -40,18 +41,6 @@ struct Job {
   cache::CachedObjectPtr object;
   http::fields request_fields;
   CollapsedFetches::Lease lease;
-};
-
-// Keeps graceful shutdown waiting for the job, like a client request.
-class InFlightJob {
- public:
-  explicit InFlightJob(std::atomic<int>& count) : count_(count) { ++count_; }
-  ~InFlightJob() { --count_; }
-  InFlightJob(const InFlightJob&) = delete;
-  InFlightJob& operator=(const InFlightJob&) = delete;
-
- private:
-  std::atomic<int>& count_;
 };
 
 asio::awaitable<void> erase_entry(Job& job) {
@@ -65,7 +54,7 @@ asio::awaitable<void> erase_entry(Job& job) {
 }
 
 asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
-  InFlightJob in_flight(job->services.in_flight);
+  InFlight in_flight(job->services.in_flight);
   const Config& config = job->services.config;
   http::request<http::empty_body> outgoing{http::verb::get, job->target.path, 11};
   exchange::copy_end_to_end_fields(job->request_fields, outgoing.base());

@@ -11,6 +11,7 @@
 
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
+#include "proxy/in_flight.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/request_target.hpp"
@@ -35,18 +36,6 @@ bool is_loopback(const asio::ip::address& address) {
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
   return address.is_loopback();
 }
-
-// Keeps the in-flight count right on every path out of a request, for graceful shutdown.
-class InFlight {
- public:
-  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
-  ~InFlight() { --count_; }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
-
- private:
-  std::atomic<int>& count_;
-};
 
 class ClientSession {
  public:

@@ -35,18 +35,21 @@ std::optional<CollapsedFetches::Lease> CollapsedFetches::try_lead(const std::str
   return Lease(this, key);
 }
 
-asio::awaitable<void> CollapsedFetches::wait(const std::string& key,
+asio::awaitable<bool> CollapsedFetches::wait(const std::string& key,
                                              std::chrono::milliseconds timeout) {
-  auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(mutex_);
     auto it = groups_.find(key);
-    if (it == groups_.end()) co_return;
+    if (it == groups_.end()) co_return false;
+    waiter = std::make_shared<Waiter>(executor);
     it->second->waiters.push_back(waiter);
   }
   // The leader's cancel is posted to this thread, so it cannot run before this wait starts.
   waiter->timer.expires_after(timeout);
   co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return true;
 }
 
 void CollapsedFetches::finish(const std::string& key) {

@@ -41,8 +41,8 @@ class CollapsedFetches {
   std::optional<Lease> try_lead(const std::string& key);
 
   // Returns when the current leader for key releases its lease, or after `timeout`, or at
-  // once if there is no leader.
-  boost::asio::awaitable<void> wait(const std::string& key, std::chrono::milliseconds timeout);
+  // once if there is no leader. Returns whether there was a leader to wait for.
+  boost::asio::awaitable<bool> wait(const std::string& key, std::chrono::milliseconds timeout);
 
  private:
   void finish(const std::string& key);

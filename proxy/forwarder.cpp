@@ -69,17 +69,28 @@ asio::awaitable<Exchange> Forwarder::run() {
   cache::RequestView view{req.method(), req.base()};
   bool use_cache = key_ && cache::request_cacheable(view).storable;
 
-  // A miss for a URL that another request is already fetching waits for that fetch and
-  // looks again (collapsed forwarding), so one origin request serves them all. The same holds
-  // for a stale entry another request is revalidating.
-  bool may_collapse = use_cache && req.method() == http::verb::get;
+  // A miss for a URL that another request is already fetching (or still storing) waits for
+  // that fetch and looks again (collapsed forwarding), so one origin request serves them all.
+  // The same holds for a stale entry another request is revalidating. Only a GET that may
+  // ask the origin leads such a fetch; other requests the cache can answer (HEAD,
+  // only-if-cached) wait for one, so they find what it stores.
+  bool may_lead = use_cache && req.method() == http::verb::get && !cache::only_if_cached(view);
   // The loop only decides; answer() then starts what answers. Only the lookup and the wait
   // are awaited in here, which keeps this coroutine's frame small (see answer()).
   std::optional<Found> found;
   Answer answer = Answer::fetch;
   cache::Seconds age{0};
-  for (int look = 0; use_cache; ++look) {
-    found = co_await lookup();
+  // Each kind of wait happens once: for a fetch of the URL (a miss), then perhaps for a
+  // revalidation of what that fetch stored.
+  bool waited_for_fetch = false;
+  bool waited_for_revalidation = false;
+  while (use_cache) {
+    // A look after a wait: this request's use was counted by its first look.
+    const cache::Store::CountUse count = waited_for_fetch || waited_for_revalidation
+                                             ? cache::Store::CountUse::no
+                                             : cache::Store::CountUse::yes;
+    found = co_await lookup(count);
+    answer = Answer::fetch;
     std::string wait_key;
     if (found) {
       const cache::TimePoint now = cache::Clock::now();
@@ -111,27 +122,35 @@ asio::awaitable<Exchange> Forwarder::run() {
           break;
         }
         answer = Answer::revalidate;
-        if (!may_collapse || look != 0) break;
-        auto lease = services_.collapsed.try_lead(revalidation_key(found->key));
-        if (lease) {
-          lease_.emplace(std::move(*lease));
-          break;
+        if (waited_for_revalidation) break;
+        if (may_lead) {
+          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
+            lease_.emplace(std::move(*lease));
+            break;
+          }
         }
         // Another request revalidates this entry: wait for it, then look again.
-        answer = Answer::fetch;
         wait_key = revalidation_key(found->key);
+        waited_for_revalidation = true;
       }
     }
     if (wait_key.empty()) {
-      if (!may_collapse || look > 0 || cache::only_if_cached(view)) break;
-      if (auto lease = services_.collapsed.try_lead(*key_)) {
-        lease_.emplace(std::move(*lease));
-        break;  // this request fetches; the others wait for it
+      if (waited_for_fetch) break;
+      if (may_lead) {
+        if (auto lease = services_.collapsed.try_lead(*key_)) {
+          lease_.emplace(std::move(*lease));
+          break;  // this request fetches; the others wait for it
+        }
       }
       wait_key = *key_;
+      waited_for_fetch = true;
     }
-    co_await services_.collapsed.wait(wait_key, services_.config.collapsed_forwarding_timeout);
+    const bool waited =
+        co_await services_.collapsed.wait(wait_key, services_.config.collapsed_forwarding_timeout);
+    // Nobody was fetching: a request that may not lead answers from what it found.
+    if (!waited && !may_lead) break;
   }
+  replaces_nothing_ = use_cache && !found && !marker_;
   if (answer == Answer::fetch && use_cache && cache::only_if_cached(view)) {
     answer = Answer::only_if_cached;
   }
@@ -171,11 +190,14 @@ Forwarder::Found Forwarder::found_object(std::string key, cache::CachedObjectPtr
   return Found{std::move(key), std::move(meta), std::move(object), in_memory};
 }
 
-asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
+asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store::CountUse count) {
   marker_.reset();
   const http::fields& request_fields = request_.get().base();
+  const bool counted = count == cache::Store::CountUse::yes;
   // Recency for the disk tier's eviction, handed to the store in batches: nothing waits.
-  auto touch = [this](const std::string& key) { services_.shared.recency->record(key); };
+  auto touch = [this, counted](const std::string& key) {
+    if (counted) services_.shared.recency->record(key);
+  };
   if (auto object = services_.memory.get(*key_)) {
     touch(*key_);
     if (!cache::is_vary_marker(object->meta)) co_return found_object(*key_, object, true);
@@ -189,11 +211,12 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
   }
   auto& store = services_.store;
   // A URL never stored (most misses) is known from memory: no trip to the store's threads.
-  if (!marker_ && store.quick_miss(*key_)) co_return std::nullopt;
+  if (counted && !marker_ && store.quick_miss(*key_)) co_return std::nullopt;
   const std::string& url_key = *key_;
   std::optional<cache::EntryMeta>& marker = marker_;
   std::optional<Found> found = co_await run_blocking(
-      services_.store_pool, [&store, &url_key, &marker, &request_fields]() -> std::optional<Found> {
+      services_.store_pool,
+      [&store, &url_key, &marker, &request_fields, count]() -> std::optional<Found> {
         // Each key is looked up once: a lookup is a use, and counting a disk hit twice
         // ranked entries served from disk (larger ones, which the memory tier keeps less)
         // above those served from memory (found on the BU trace: 0.2 points of hits).
@@ -201,14 +224,14 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup() {
         std::optional<cache::EntryMeta> meta;
         if (marker) {
           key = cache::variant_key(url_key, *marker, request_fields);
-          meta = store.lookup(key);
+          meta = store.lookup(key, count);
         } else {
-          meta = store.lookup(key);
+          meta = store.lookup(key, count);
           if (!meta) return std::nullopt;
           if (cache::is_vary_marker(*meta)) {
             marker = std::move(*meta);
             key = cache::variant_key(url_key, *marker, request_fields);
-            meta = store.lookup(key);
+            meta = store.lookup(key, count);
           }
         }
         // A marker under a variant key cannot happen unless stored by mistake: not servable.
@@ -244,19 +267,6 @@ std::string Forwarder::storage_key(const http::fields& response_headers,
   // No marker yet, or the origin now varies on other fields: a new generation of variants.
   new_marker = cache::make_vary_marker(response_headers, random_nonce(), cache::Clock::now());
   return cache::variant_key(*key_, *new_marker, request_fields);
-}
-
-asio::awaitable<void> Forwarder::write_marker(const cache::EntryMeta& marker) {
-  auto& store = services_.store;
-  const std::string& key = *key_;
-  bool stored = co_await run_blocking(services_.store_pool, [&store, &key, &marker] {
-    std::unique_ptr<cache::Insert> insert = store.begin_insert(key);
-    return insert && insert->commit(marker);
-  });
-  if (stored) {
-    services_.memory.put(key, cache::make_cached_object(marker, {}));
-    marker_ = marker;
-  }
 }
 
 asio::awaitable<void> Forwarder::invalidate(const std::vector<std::string>& keys) {

@@ -84,8 +84,9 @@ class Forwarder {
                                                 cache::Seconds age);
   boost::asio::awaitable<Exchange> fetch_and_invalidate();
 
-  // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1).
-  boost::asio::awaitable<std::optional<Found>> lookup();
+  // Follows a Vary marker to the variant this request selects (RFC 9111 §4.1). count: whether
+  // this look is a use for eviction (not when looking again after a wait).
+  boost::asio::awaitable<std::optional<Found>> lookup(cache::Store::CountUse count);
   // Answers from a stored entry by returning the coroutine that does: 304 for a client's
   // matching validator, ranges, a whole object, or a body streamed from the store.
   boost::asio::awaitable<Exchange> serve_cached(const Found& found, cache::Seconds age,
@@ -121,7 +122,6 @@ class Forwarder {
   // URL's Vary marker (written after the variant's commit when it must change).
   std::string storage_key(const boost::beast::http::fields& response_headers,
                           std::optional<cache::EntryMeta>& new_marker);
-  boost::asio::awaitable<void> write_marker(const cache::EntryMeta& marker);
   boost::asio::awaitable<Exchange> send_error(boost::beast::http::status status,
                                               std::string detail);
   boost::asio::awaitable<void> invalidate(const std::vector<std::string>& keys);
@@ -146,6 +146,9 @@ class Forwarder {
   // A stored entry that is stale (or otherwise not usable as is): it may still answer if the
   // origin fails (stale-if-error, offline_mode).
   std::optional<Found> stale_fallback_;
+  // The lookup found nothing under the URL (no entry, no Vary marker): a response stored now
+  // replaces nothing, so it may be committed after the client has it (background_commit).
+  bool replaces_nothing_ = false;
   // The client's Range was left out of the origin request to fetch the whole object.
   bool range_stripped_ = false;
   // Cache keys an unsafe request's response invalidates (RFC 9111 §4.4), erased at the end.

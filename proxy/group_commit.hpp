@@ -1,8 +1,9 @@
 // Commits cache entries on a thread of its own, many at a time: each commit the network
-// threads ask for joins a queue, and the thread takes everything queued at once into one
-// Store::commit_all (one LevelDB write for the lot). Under load that is one wake-up of this
-// thread, and one database write, per batch rather than per miss, where a trip to the store
-// pool for each commit cost two thread switches and a write each.
+// threads ask for joins a queue, and the thread, once woken, gathers for up to a millisecond
+// and takes everything queued into one Store::commit_all (one LevelDB write for the lot).
+// Under load that is one wake-up of this thread, and one database write, per batch rather
+// than per miss, where a trip to the store pool for each commit cost two thread switches and
+// a write each.
 //
 // The awaiting coroutine resumes on its own executor with the result.
 #pragma once
@@ -60,7 +61,8 @@ class GroupCommitter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Job> queue_;  // guarded by mutex_
-  bool idle_ = false;       // the thread waits on wake_ (guarded by mutex_)
+  bool idle_ = false;       // the thread waits on wake_ for a first job (guarded by mutex_)
+  bool gathering_ = false;  // the thread waits on wake_ for more jobs (guarded by mutex_)
   bool stopping_ = false;   // guarded by mutex_
   std::thread thread_;      // last: started when everything above exists
 };

@@ -17,6 +17,7 @@
 #include "cache/invalidation.hpp"
 #include "cache/range.hpp"
 #include "cache/variants.hpp"
+#include "proxy/background_commit.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/exchange_helpers.hpp"
 #include "proxy/forwarder.hpp"
@@ -434,25 +435,40 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
 
   // Nothing will be stored: requests waiting for this fetch must go to the origin themselves.
   if (!store_it && lease_) lease_->release();
-  std::optional<CacheFill> fill;
+  std::unique_ptr<CacheFill> fill;
   if (store_it) {
-    fill.emplace(services_.store, services_.store_pool, *services_.shared.committer,
-                 services_.stats, store_key,
-                 config.maximum_object_size);
+    fill = std::make_unique<CacheFill>(services_.store, services_.store_pool,
+                                       *services_.shared.committer, services_.stats, store_key,
+                                       config.maximum_object_size);
   }
-  // Commits the entry; called before the last piece reaches the client, so by the time a
-  // client has the whole body, a repeat request finds it stored.
-  auto commit_fill = [&]() -> asio::awaitable<void> {
-    if (!fill || !fill->active()) co_return;
+  // An entry that replaces nothing is committed once the client has the whole body, in the
+  // background (background_commit): this connection goes on while the store works, and the
+  // lease goes with the commit, so a repeat request waits for it and finds the entry stored.
+  // One that replaces a stored entry (a refresh, a new Vary generation) is committed before
+  // the last piece goes (commit_now), so no request after this response gets the old one.
+  auto commit_now = [&]() -> asio::awaitable<void> {
+    if (replaces_nothing_ || !fill || !fill->active()) co_return;
     cache::EntryMeta meta =
         cache::make_entry_meta(view, status, response.base(), request_time, response_time);
     if (co_await fill->commit(std::move(meta))) {
       // A replaced entry must not be served from memory any longer.
       services_.memory.erase(store_key);
-      if (new_marker) co_await write_marker(*new_marker);
+      if (new_marker) co_await store_vary_marker(services_, *key_, *new_marker);
     }
     // Requests waiting for this fetch can now find the entry.
     if (lease_) lease_->release();
+  };
+  auto commit_after = [&] {
+    if (!fill || !fill->active()) {
+      if (lease_) lease_->release();
+      return;
+    }
+    BackgroundCommit commit{
+        std::move(fill),
+        cache::make_entry_meta(view, status, response.base(), request_time, response_time),
+        store_key, std::move(new_marker), *key_, std::move(lease_)};
+    lease_.reset();
+    start_background_commit(services_, client_.get_executor(), std::move(commit));
   };
 
   // A body of known length goes around the parser (read_length_body). When it is stored and
@@ -514,7 +530,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
         fill->appended_in_place(got);
       }
     }
-    if (complete) co_await commit_fill();
+    if (complete) co_await commit_now();
     const char* piece = buffer.data();
     std::size_t piece_size = got;
     if (slice) {
@@ -532,19 +548,24 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (piece_size == 0) continue;
     const std::string_view relayed_piece(piece, piece_size);
     if (co_await send(relayed_piece, complete)) {
-      // The client left: whatever was read so far is not a whole body.
-      if (fill) co_await fill->abandon();
+      // The client left. A whole body is still stored; anything less is not.
+      if (complete) {
+        commit_after();
+      } else if (fill) {
+        co_await fill->abandon();
+      }
       services_.stats.add_bytes_from_origin(total);
       ex.keep_alive = false;
       co_return ex;
     }
   }
-  co_await commit_fill();  // bodyless responses never entered the loop
+  co_await commit_now();  // bodyless responses never entered the loop
   services_.stats.add_bytes_from_origin(total);
   // A header still waiting for a body that turned out empty, or the chunked body's end.
   if (!header_sent || (chunked && !last_chunk_sent)) {
     if (co_await send(kNoPiece, true)) keep = false;
   }
+  commit_after();
   if (!origin_unfinished && parser->keep_alive() && origin_buffer_.size() == 0)
     origins_.release(target_.host, target_.port, std::move(origin));
   if (stale && !store_it && !head_refreshed && status < 500) {

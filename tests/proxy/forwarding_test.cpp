@@ -242,6 +242,7 @@ TEST_CASE("/stats counts requests, hits and bytes", "[proxy][stats]") {
   client.get(origin.url("/s1"));
   client.get(origin.url("/s1"));
   client.get(origin.url("/s2"));
+  proxy.stored_usage(2);  // /s2 is committed just after its response
   Response stats = client.get("/stats");
   REQUIRE(stats.result_int() == 200);
   CHECK(stats[http::field::content_type] == "application/json");

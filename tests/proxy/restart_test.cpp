@@ -24,7 +24,7 @@ TEST_CASE("restart keeps the cache", "[proxy][cache][restart]") {
     ProxyClient client(proxy.port());
     CHECK(client.get(origin.url("/p1")).body() == "persisted /p1");
     CHECK(client.get(origin.url("/p2")).body() == "persisted /p2");
-    bytes_before = proxy.server().services().store.usage().bytes;
+    bytes_before = proxy.stored_usage(2).bytes;
     CHECK(bytes_before > 0);
   }
   TestProxy proxy(dir.path());

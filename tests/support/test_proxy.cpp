@@ -64,6 +64,15 @@ std::vector<std::string> TestProxy::access_log_lines(std::size_t at_least) const
   }
 }
 
+cache::StoreUsage TestProxy::stored_usage(std::uint64_t entries) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    cache::StoreUsage usage = server_->services().store.usage();
+    if (usage.entries >= entries || std::chrono::steady_clock::now() > deadline) return usage;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 namespace {
 
 void set_receive_timeout(tcp::socket& socket, std::chrono::milliseconds timeout) {

@@ -43,6 +43,9 @@ class TestProxy {
   // The access log's lines, after waiting (up to 10 s) until there are at least `at_least`:
   // a line is written just after its response, so a client can see the response first.
   std::vector<std::string> access_log_lines(std::size_t at_least = 0) const;
+  // The store's usage, after waiting (up to 10 s) until it holds at least `entries`: an
+  // entry that replaces nothing is committed just after its response (background_commit).
+  cache::StoreUsage stored_usage(std::uint64_t entries);
   void stop() { server_->stop(); }
 
  private:

@@ -1,0 +1,40 @@
+// Stores a fetched entry after its client has the whole response. The commit waits for the
+// group committer's thread (and, behind it, for the disk); the client's connection need not:
+// it goes on to its next request while a detached coroutine on the same network thread waits
+// for the commit, then drops any replaced entry from the memory tier, writes a new Vary
+// marker, and only then releases the collapsed-forwarding lease. A repeat request for the URL
+// meanwhile waits on that lease, so it still finds the entry stored.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cache/entry.hpp"
+#include "proxy/cache_fill.hpp"
+#include "proxy/collapsed_fetches.hpp"
+#include "proxy/services.hpp"
+
+namespace cacheproxy {
+
+struct BackgroundCommit {
+  std::unique_ptr<CacheFill> fill;  // holds the whole body
+  cache::EntryMeta meta;
+  std::string store_key;  // where the entry goes: the URL key or a variant key
+  // A Vary marker to store under url_key once the variant is in (RFC 9111 §4.1).
+  std::optional<cache::EntryMeta> new_marker;
+  std::string url_key;
+  std::optional<CollapsedFetches::Lease> lease;  // released when the commit is done
+};
+
+// Copies services (the session that fetched may end first); runs on executor.
+void start_background_commit(const Services& services, const boost::asio::any_io_executor& executor,
+                             BackgroundCommit commit);
+
+// Stores marker under url_key, on the store's threads, and puts it in the memory tier.
+// Returns whether it was stored.
+boost::asio::awaitable<bool> store_vary_marker(Services& services, const std::string& url_key,
+                                               const cache::EntryMeta& marker);
+
+}  // namespace cacheproxy

@@ -1,0 +1,98 @@
+// A fetched entry that replaces nothing is committed after its client has the response
+// (proxy/background_commit): the connection goes on at once. Whatever the client asks next
+// must still find the entry, and nothing may be lost when the client leaves or the proxy
+// stops right after the response.
+#include <boost/beast/http/field.hpp>
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "support/origin_server.hpp"
+#include "support/test_proxy.hpp"
+
+using namespace cacheproxy::testing;
+namespace http = boost::beast::http;
+
+namespace {
+
+OriginServer cacheable_origin() {
+  return OriginServer([](const OriginRequest& r) {
+    return make_response(200, "body of " + r.target, {{"Cache-Control", "max-age=3600"}});
+  });
+}
+
+}  // namespace
+
+TEST_CASE("the request after a miss's response finds the entry, whatever it asks",
+          "[proxy][cache][commit]") {
+  OriginServer origin = cacheable_origin();
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient client(proxy.port());
+  // Each next request goes out as soon as the miss's last byte is in: many rounds, so a
+  // request that overtook the commit would show.
+  constexpr int kRounds = 30;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string path = "/b" + std::to_string(i);
+    const std::string url = origin.url(path);
+    REQUIRE(client.get(url).body() == "body of " + path);
+    INFO("round " << i);
+    switch (i % 3) {
+      case 0: {  // HEAD never leads a fetch; it waits for the one storing
+        Response head = client.request(http::verb::head, url);
+        CHECK(head.result_int() == 200);
+        CHECK(head[http::field::content_length] == std::to_string(("body of " + path).size()));
+        break;
+      }
+      case 1: {  // only-if-cached may not ask the origin (RFC 9111 §5.2.1.7)
+        Response cached =
+            client.request(http::verb::get, url, {{"Cache-Control", "only-if-cached"}});
+        CHECK(cached.result_int() == 200);
+        CHECK(cached.body() == "body of " + path);
+        break;
+      }
+      default:
+        CHECK(client.get(url).body() == "body of " + path);
+        break;
+    }
+    CHECK(origin.request_count(path) == 1);
+  }
+  auto lines = proxy.access_log_lines(2 * kRounds);
+  REQUIRE(lines.size() == 2 * kRounds);
+  for (int i = 0; i < kRounds; ++i) {
+    INFO(lines[2 * i + 1]);
+    CHECK(lines[2 * i].find(" TCP_MISS/200 ") != std::string::npos);
+    CHECK(lines[2 * i + 1].find("HIT/200 ") != std::string::npos);
+  }
+}
+
+TEST_CASE("a miss whose client leaves after the last byte is stored",
+          "[proxy][cache][commit]") {
+  OriginServer origin = cacheable_origin();
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  const std::string url = origin.url("/leaving");
+  const std::string answer = raw_exchange(
+      proxy.port(), "GET " + url + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(answer.find("body of /leaving") != std::string::npos);
+  CHECK(proxy.stored_usage(1).entries == 1);
+  ProxyClient client(proxy.port());
+  CHECK(client.get(url).body() == "body of /leaving");
+  CHECK(origin.request_count("/leaving") == 1);
+}
+
+TEST_CASE("stopping right after a miss keeps its entry", "[proxy][cache][commit][restart]") {
+  OriginServer origin = cacheable_origin();
+  TempDir dir;
+  const std::string url = origin.url("/kept");
+  {
+    TestProxy proxy(dir.path());
+    ProxyClient client(proxy.port());
+    CHECK(client.get(url).body() == "body of /kept");
+    proxy.stop();  // graceful: waits for the commit as for a request
+  }
+  TestProxy proxy(dir.path());
+  CHECK(proxy.server().services().store.usage().entries == 1);
+  ProxyClient client(proxy.port());
+  CHECK(client.get(url).body() == "body of /kept");
+  CHECK(origin.request_count("/kept") == 1);
+}
