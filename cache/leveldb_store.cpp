@@ -187,6 +187,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
     EvictionEntry entry;
     std::optional<BodyExtent> last_extent;
     std::uint64_t use = 0;  // its use sequence, given when it is written
+    std::optional<EvictionEntry> previous;  // the entry it replaces, if any
     bool committed = false;
   };
   // Prepares the commit of an insert whose unwritten tail (possibly empty) is last_chunk:
@@ -859,19 +860,26 @@ void Engine::commit_prepared(std::span<PreparedCommit*> commits) {
         batch.Put(to_slice(chunk_key(c.body_id, c.written_chunks)),
                   encode_body_extent(*c.last_extent));
       if (c.written_chunks > 0) batch.Delete(to_slice(intent_key(c.body_id)));
-      if (const std::optional<EvictionEntry> previous = index_->find(*c.key))
-        delete_body(batch, *previous);
+      c.previous = index_->find(*c.key);
+      if (c.previous) delete_body(batch, *c.previous);
       batch.Put(to_slice(meta_key(*c.key)), c.encoded_meta);
-      batch.Put(to_slice(use_key(c.body_id)), use_value(c.use, {}));
+      // Indexed before the write (nothing sees the index until the lock is released), so
+      // the use record is written once, with the rank the policy gives the new entry.
+      index_->insert(*c.key, c.entry);
+      batch.Put(to_slice(use_key(c.body_id)), use_value(c.use, index_->rank(*c.key)));
     }
     const bool written = db_->Write(leveldb::WriteOptions(), &batch).ok();
     for (std::size_t i = begin; i < end; ++i) {
       PreparedCommit& c = *commits[i];
       c.committed = written;
-      if (!written) continue;
-      index_->insert(*c.key, c.entry);
-      // The rank the policy gives the new entry is written with the next batch of uses.
-      note_use_locked(*c.key, c.use);
+      if (written) {
+        // A use the old entry had waiting would be written over the new record.
+        pending_uses_.erase(*c.key);
+        continue;
+      }
+      // Nothing reached the database: the index goes back to what it holds.
+      index_->erase(*c.key);
+      if (c.previous) index_->restore(*c.key, *c.previous, EvictionRank{});
     }
     begin = end;
   }
