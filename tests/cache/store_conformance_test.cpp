@@ -322,6 +322,22 @@ TEMPLATE_LIST_TEST_CASE("eviction keeps the budget, least recently used first", 
   REQUIRE(store->counters().evicted_bytes > 20'000);
 }
 
+TEMPLATE_LIST_TEST_CASE("a lookup that does not count is no use", "[store]", StoreBackends) {
+  // A request looking again after waiting for another's fetch was counted once already.
+  TestType backend;
+  const StoreParams params{.budget_bytes = 45'000, .chunk_bytes = 4096};
+  std::unique_ptr<Store> store = backend.open(params);
+  for (const char* key : {"a", "b", "c", "d"}) REQUIRE(put(*store, key, pattern(10'000, 1)));
+  const std::optional<EntryMeta> meta = store->lookup("a", Store::CountUse::no);
+  REQUIRE(meta);
+  CHECK(read_all(*store, "a", *meta) == pattern(10'000, 1));
+  CHECK_FALSE(store->lookup("missing", Store::CountUse::no));
+  REQUIRE(put(*store, "e", pattern(10'000, 1)));
+  // "a" is still the least recently used: it goes first.
+  CHECK_FALSE(store->lookup("a"));
+  CHECK(store->lookup("b"));
+}
+
 TEMPLATE_LIST_TEST_CASE("an object larger than the budget is refused", "[store]", StoreBackends) {
   TestType backend;
   std::unique_ptr<Store> store = backend.open({.budget_bytes = 20'000, .chunk_bytes = 4096});
