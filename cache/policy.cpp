@@ -299,9 +299,16 @@ bool add_date_if_missing(http::fields& response_headers, TimePoint received) {
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
                           const http::fields& response_headers, TimePoint request_time,
                           TimePoint response_time) {
+  http::fields copy = response_headers;
+  return make_entry_meta(request, status, std::move(copy), request_time, response_time);
+}
+
+EntryMeta make_entry_meta(const RequestView& request, unsigned status,
+                          http::fields&& response_headers, TimePoint request_time,
+                          TimePoint response_time) {
   EntryMeta meta;
   meta.status = status;
-  meta.headers = response_headers;
+  meta.headers = std::move(response_headers);
   remove_hop_by_hop(meta.headers);
   erase_private_fields(meta.headers);
   // RFC 9111 §4.1: keep the request fields Vary nominates, all lines, as received. Fields

@@ -109,5 +109,10 @@ bool add_date_if_missing(http::fields& response_headers, TimePoint received);
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
                           const http::fields& response_headers, TimePoint request_time,
                           TimePoint response_time);
+// The same, taking the response fields over instead of copying them (a fetched response whose
+// header is not needed after it is stored).
+EntryMeta make_entry_meta(const RequestView& request, unsigned status,
+                          http::fields&& response_headers, TimePoint request_time,
+                          TimePoint response_time);
 
 }  // namespace cacheproxy::cache

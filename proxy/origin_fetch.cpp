@@ -463,9 +463,11 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       if (lease_) lease_->release();
       return;
     }
+    // The origin's header is not needed any more: its fields are taken over, not copied.
+    http::fields& received = response.base();
     BackgroundCommit commit{
         std::move(fill),
-        cache::make_entry_meta(view, status, response.base(), request_time, response_time),
+        cache::make_entry_meta(view, status, std::move(received), request_time, response_time),
         store_key, std::move(new_marker), *key_, std::move(lease_)};
     lease_.reset();
     start_background_commit(services_, client_.get_executor(), std::move(commit));
