@@ -33,4 +33,13 @@ TEST_CASE("access log lines follow Squid's native format", "[access_log]") {
   CHECK(format_access_line(r) ==
         "1700000000.123     42 127.0.0.1 TCP_MEM_HIT/200 1234 GET "
         "%20http://example.test/x%09%0D%0Ay%20 a%20b HIER_NONE/- -\n");
+
+  // Long fields are scanned sixteen bytes at a time: a space deep in one is still found,
+  // and bytes above ASCII (UTF-8) or other controls pass as they are.
+  r.url = "http://example.test/0123456789abcdef/x y";
+  r.user = "\xC3\xA9t\xC3\xA9-0123456789abcdef\x01";
+  CHECK(format_access_line(r) ==
+        "1700000000.123     42 127.0.0.1 TCP_MEM_HIT/200 1234 GET "
+        "http://example.test/0123456789abcdef/x%20y \xC3\xA9t\xC3\xA9-0123456789abcdef\x01 "
+        "HIER_NONE/- -\n");
 }
