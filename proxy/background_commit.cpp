@@ -32,6 +32,17 @@ asio::awaitable<void> commit_entry(std::unique_ptr<Job> job) {
 
 }  // namespace
 
+std::optional<BackgroundCommitRoom> BackgroundCommitRoom::reserve(SharedState& shared,
+                                                                  std::uint64_t body_bytes) {
+  const std::uint64_t wanted = body_bytes + kBackgroundCommitOverhead;
+  std::atomic<std::uint64_t>& held = shared.background_commit_bytes;
+  std::uint64_t now = held.load(std::memory_order_relaxed);
+  do {
+    if (now + wanted > kBackgroundCommitBytes) return std::nullopt;
+  } while (!held.compare_exchange_weak(now, now + wanted, std::memory_order_relaxed));
+  return BackgroundCommitRoom(&held, wanted);
+}
+
 void start_background_commit(const Services& services, const asio::any_io_executor& executor,
                              BackgroundCommit commit) {
   auto job = std::make_unique<Job>(Job{services, std::move(commit)});

@@ -6,10 +6,13 @@
 // meanwhile waits on that lease, so it still finds the entry stored.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cache/entry.hpp"
 #include "proxy/cache_fill.hpp"
@@ -17,6 +20,35 @@
 #include "proxy/services.hpp"
 
 namespace cacheproxy {
+
+// What background commits may hold at once, bodies and bookkeeping: past it a client waits
+// for its own commit (as one whose entry replaces another always does), so a store that
+// stalls slows the misses down instead of piling their bodies up in memory.
+inline constexpr std::uint64_t kBackgroundCommitBytes = 8 << 20;
+// Counted per commit besides its body: the coroutine, the metadata, the fill.
+inline constexpr std::uint64_t kBackgroundCommitOverhead = 4096;
+
+// Room for one background commit, taken from the allowance and given back when destroyed.
+class BackgroundCommitRoom {
+ public:
+  // Room for a body of body_bytes, or nullopt if the allowance has not enough left.
+  static std::optional<BackgroundCommitRoom> reserve(SharedState& shared,
+                                                     std::uint64_t body_bytes);
+  BackgroundCommitRoom(BackgroundCommitRoom&& other) noexcept
+      : held_(std::exchange(other.held_, nullptr)), bytes_(other.bytes_) {}
+  BackgroundCommitRoom(const BackgroundCommitRoom&) = delete;
+  BackgroundCommitRoom& operator=(const BackgroundCommitRoom&) = delete;
+  BackgroundCommitRoom& operator=(BackgroundCommitRoom&&) = delete;
+  ~BackgroundCommitRoom() {
+    if (held_ != nullptr) *held_ -= bytes_;
+  }
+
+ private:
+  BackgroundCommitRoom(std::atomic<std::uint64_t>* held, std::uint64_t bytes)
+      : held_(held), bytes_(bytes) {}
+  std::atomic<std::uint64_t>* held_;
+  std::uint64_t bytes_;
+};
 
 struct BackgroundCommit {
   std::unique_ptr<CacheFill> fill;  // holds the whole body
@@ -26,6 +58,7 @@ struct BackgroundCommit {
   std::optional<cache::EntryMeta> new_marker;
   std::string url_key;
   std::optional<CollapsedFetches::Lease> lease;  // released when the commit is done
+  BackgroundCommitRoom room;                     // for fill->size() bytes
 };
 
 // Copies services (the session that fetched may end first); runs on executor.

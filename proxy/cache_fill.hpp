@@ -27,6 +27,8 @@ class CacheFill {
 
   // False once the fill was given up or committed: the body is then only relayed.
   bool active() const { return active_; }
+  // Body bytes appended so far.
+  std::uint64_t size() const { return total_; }
 
   // Adds body bytes. Gives up (quietly) if the body grows past max_bytes or the store fails.
   boost::asio::awaitable<void> append(const char* data, std::size_t size);

@@ -446,8 +446,16 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   // lease goes with the commit, so a repeat request waits for it and finds the entry stored.
   // One that replaces a stored entry (a refresh, a new Vary generation) is committed before
   // the last piece goes (commit_now), so no request after this response gets the old one.
+  // Taken when the body is complete, if the entry may be committed in the background.
+  std::optional<BackgroundCommitRoom> room;
   auto commit_now = [&]() -> asio::awaitable<void> {
-    if (replaces_nothing_ || !fill || !fill->active()) co_return;
+    if (room || !fill || !fill->active()) co_return;
+    if (replaces_nothing_) {
+      if (auto reserved = BackgroundCommitRoom::reserve(services_.shared, fill->size())) {
+        room.emplace(std::move(*reserved));
+        co_return;
+      }
+    }
     cache::EntryMeta meta =
         cache::make_entry_meta(view, status, response.base(), request_time, response_time);
     if (co_await fill->commit(std::move(meta))) {
@@ -459,7 +467,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (lease_) lease_->release();
   };
   auto commit_after = [&] {
-    if (!fill || !fill->active()) {
+    if (!room || !fill || !fill->active()) {
       if (lease_) lease_->release();
       return;
     }
@@ -468,7 +476,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     BackgroundCommit commit{
         std::move(fill),
         cache::make_entry_meta(view, status, std::move(received), request_time, response_time),
-        store_key, std::move(new_marker), *key_, std::move(lease_)};
+        store_key, std::move(new_marker), *key_, std::move(lease_), std::move(*room)};
     lease_.reset();
     start_background_commit(services_, client_.get_executor(), std::move(commit));
   };

@@ -46,6 +46,8 @@ struct SharedState {
   LiveConfig live_config;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::atomic<int> in_flight{0};  // requests being handled, for graceful shutdown
+  // Bytes held by commits running after their clients were answered (background_commit).
+  std::atomic<std::uint64_t> background_commit_bytes{0};
   ConnectionLimiter connections;
   CollapsedFetches collapsed;  // concurrent misses for one key share one fetch
   TrafficHistory history;      // per-10 s samples for the live page

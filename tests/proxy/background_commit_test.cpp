@@ -4,7 +4,12 @@
 // stops right after the response.
 #include <boost/beast/http/field.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "proxy/background_commit.hpp"
 
 #include "support/origin_server.hpp"
 #include "support/test_proxy.hpp"
@@ -95,4 +100,45 @@ TEST_CASE("stopping right after a miss keeps its entry", "[proxy][cache][commit]
   ProxyClient client(proxy.port());
   CHECK(client.get(url).body() == "body of /kept");
   CHECK(origin.request_count("/kept") == 1);
+}
+
+TEST_CASE("background commits hold a bounded allowance", "[proxy][commit]") {
+  cacheproxy::Config config;
+  cacheproxy::SharedState shared(config);
+  using cacheproxy::BackgroundCommitRoom;
+  using cacheproxy::kBackgroundCommitBytes;
+  using cacheproxy::kBackgroundCommitOverhead;
+  std::vector<BackgroundCommitRoom> rooms;
+  const std::uint64_t body = 1 << 20;
+  while (auto room = BackgroundCommitRoom::reserve(shared, body)) rooms.push_back(std::move(*room));
+  CHECK(rooms.size() == kBackgroundCommitBytes / (body + kBackgroundCommitOverhead));
+  CHECK(shared.background_commit_bytes <= kBackgroundCommitBytes);
+  CHECK_FALSE(BackgroundCommitRoom::reserve(shared, body));
+  rooms.pop_back();  // a commit done gives its room back
+  CHECK(BackgroundCommitRoom::reserve(shared, body));
+  rooms.clear();
+  CHECK(shared.background_commit_bytes == 0);
+}
+
+TEST_CASE("with the allowance taken, a miss's client waits for its commit",
+          "[proxy][cache][commit]") {
+  OriginServer origin = cacheable_origin();
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  auto& held = proxy.server().services().shared.background_commit_bytes;
+  // As if stalled commits held nearly all of it.
+  const std::uint64_t taken = cacheproxy::kBackgroundCommitBytes - 100;
+  held = taken;
+  ProxyClient client(proxy.port());
+  CHECK(client.get(origin.url("/waited")).body() == "body of /waited");
+  // Committed before the last byte went: no waiting needed to see it.
+  CHECK(proxy.server().services().store.usage().entries == 1);
+  CHECK(held == taken);
+  held = 0;
+  CHECK(client.get(origin.url("/later")).body() == "body of /later");
+  CHECK(proxy.stored_usage(2).entries == 2);
+  // The background commit gives its room back once done.
+  for (int i = 0; i < 1000 && held != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(held == 0);
 }
