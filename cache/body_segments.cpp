@@ -91,11 +91,11 @@ constexpr std::size_t kAlignment = 4096;
 constexpr std::size_t kWriteBufferBytes = 1 << 20;
 // Full buffers waiting for the writer before appends wait for it. The disk stalls for 50 ms
 // and more behind another file's fsync (LevelDB syncs each new table); while appends wait,
-// so does every commit queued behind them, and each of those clients' last bytes. 8 MiB was
-// too little at the rate a core fills misses: 16 MiB cut the p99 of 16 KiB misses from 49 to
-// 22 ms at 16 connections and from 101 to 67 at 128, and their CPU by 7-12% (the waits cost
-// context switches), for 8 MiB more peak resident size (load_bench A/B, session 8).
-constexpr std::size_t kMaxQueuedBuffers = 16;
+// so does every commit queued behind them. When a miss's client waited for its commit, 16
+// MiB here (not 8) cut the misses' p99 from 49 to 22 ms at 16 connections (session 8); now
+// that clients are answered first (proxy/background_commit, with its own 8 MiB allowance
+// for bodies waiting), 8 MiB here keeps the stall buffering at 16 MiB in all, as before.
+constexpr std::size_t kMaxQueuedBuffers = 8;
 // Written-out buffers kept for reuse: every buffer there can be at once (the queue, one being
 // filled and one more). Freeing those a stall needed and allocating them again at the next
 // one left megabyte holes in the heap that glibc kept resident (60-80 MiB more peak RSS over
