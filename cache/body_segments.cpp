@@ -93,8 +93,8 @@ constexpr std::size_t kWriteBufferBytes = 1 << 20;
 // and more behind another file's fsync (LevelDB syncs each new table); while appends wait,
 // so does every commit queued behind them. When a miss's client waited for its commit, 16
 // MiB here (not 8) cut the misses' p99 from 49 to 22 ms at 16 connections (session 8); now
-// that clients are answered first (proxy/background_commit, with its own 8 MiB allowance
-// for bodies waiting), 8 MiB here keeps the stall buffering at 16 MiB in all, as before.
+// that clients are answered first (proxy/background_commit, with its own 1 MiB allowance
+// for bodies waiting), 8 MiB here is enough: more only queues more behind a stall.
 constexpr std::size_t kMaxQueuedBuffers = 8;
 // Written-out buffers kept for reuse: every buffer there can be at once (the queue, one being
 // filled and one more). Freeing those a stall needed and allocating them again at the next

@@ -109,7 +109,7 @@ TEST_CASE("background commits hold a bounded allowance", "[proxy][commit]") {
   using cacheproxy::kBackgroundCommitBytes;
   using cacheproxy::kBackgroundCommitOverhead;
   std::vector<BackgroundCommitRoom> rooms;
-  const std::uint64_t body = 1 << 20;
+  const std::uint64_t body = 64 << 10;
   while (auto room = BackgroundCommitRoom::reserve(shared, body)) rooms.push_back(std::move(*room));
   CHECK(rooms.size() == kBackgroundCommitBytes / (body + kBackgroundCommitOverhead));
   CHECK(shared.background_commit_bytes <= kBackgroundCommitBytes);
