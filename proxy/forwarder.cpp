@@ -73,8 +73,14 @@ asio::awaitable<Exchange> Forwarder::run() {
   // that fetch and looks again (collapsed forwarding), so one origin request serves them all.
   // The same holds for a stale entry another request is revalidating. Only a GET that may
   // ask the origin leads such a fetch; other requests the cache can answer (HEAD,
-  // only-if-cached) wait for one, so they find what it stores.
-  bool may_lead = use_cache && req.method() == http::verb::get && !cache::only_if_cached(view);
+  // only-if-cached) wait for one, so they find what it stores. Asked only once nothing fresh
+  // is found, so a hit reads the request's Cache-Control no more often than the policy does.
+  std::optional<bool> asks_only_if_cached;
+  auto only_if_cached = [&] {
+    if (!asks_only_if_cached) asks_only_if_cached = cache::only_if_cached(view);
+    return *asks_only_if_cached;
+  };
+  auto may_lead = [&] { return req.method() == http::verb::get && !only_if_cached(); };
   // The loop only decides; answer() then starts what answers. Only the lookup and the wait
   // are awaited in here, which keeps this coroutine's frame small (see answer()).
   std::optional<Found> found;
@@ -123,7 +129,7 @@ asio::awaitable<Exchange> Forwarder::run() {
         }
         answer = Answer::revalidate;
         if (waited_for_revalidation) break;
-        if (may_lead) {
+        if (may_lead()) {
           if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
             lease_.emplace(std::move(*lease));
             break;
@@ -136,7 +142,7 @@ asio::awaitable<Exchange> Forwarder::run() {
     }
     if (wait_key.empty()) {
       if (waited_for_fetch) break;
-      if (may_lead) {
+      if (may_lead()) {
         if (auto lease = services_.collapsed.try_lead(*key_)) {
           lease_.emplace(std::move(*lease));
           break;  // this request fetches; the others wait for it
@@ -148,10 +154,10 @@ asio::awaitable<Exchange> Forwarder::run() {
     const bool waited =
         co_await services_.collapsed.wait(wait_key, services_.config.collapsed_forwarding_timeout);
     // Nobody was fetching: a request that may not lead answers from what it found.
-    if (!waited && !may_lead) break;
+    if (!waited && !may_lead()) break;
   }
   replaces_nothing_ = use_cache && !found && !marker_;
-  if (answer == Answer::fetch && use_cache && cache::only_if_cached(view)) {
+  if (answer == Answer::fetch && use_cache && only_if_cached()) {
     answer = Answer::only_if_cached;
   }
   co_return co_await start_answer(answer, found, age);
