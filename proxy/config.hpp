@@ -54,7 +54,7 @@ struct Config {
   Duration origin_connect_timeout = std::chrono::seconds(10);
   Duration origin_read_timeout = std::chrono::seconds(60);
   Duration origin_idle_timeout = std::chrono::seconds(30);
-  unsigned origin_idle_per_host = 16;
+  unsigned origin_idle_per_host = 256;
   // How long resolved origin addresses (and names that do not exist) are kept; 0 disables.
   // getaddrinfo reports no record TTLs, so this is the lifetime of every answer.
   Duration positive_dns_ttl = std::chrono::seconds(60);

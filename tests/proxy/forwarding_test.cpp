@@ -2,6 +2,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <thread>
 
 #include "support/origin_server.hpp"
@@ -327,6 +328,39 @@ TEST_CASE("idle origin connections are closed after origin_idle_timeout", "[prox
   while (origin.open_connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(origin.open_connection_count() == 0);
+}
+
+TEST_CASE("the default pool keeps an idle origin connection for each request in flight",
+          "[proxy][pool]") {
+  // Every response takes a while, so the first round holds kClients origin connections at
+  // once; the second round must find them all idle in the pool (a smaller pool closes some
+  // and the second round connects again).
+  OriginServer origin([](const OriginRequest&) {
+    OriginResponse res = make_response(200, "x");
+    res.delay = std::chrono::milliseconds(200);
+    return res;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) { c.threads = 1; });
+  constexpr int kClients = 48;
+  std::atomic<int> good{0};
+  auto round = [&](int n) {
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        ProxyClient client(proxy.port());
+        Response res = client.get(origin.url(fmt::format("/pool/{}/{}", n, c)));
+        if (res.result_int() == 200) ++good;
+      });
+    }
+    for (auto& t : clients) t.join();
+  };
+  round(1);
+  const std::size_t first_round = origin.connection_count();
+  CHECK(first_round > 16);  // the requests really overlapped
+  round(2);
+  CHECK(good == 2 * kClients);
+  CHECK(origin.connection_count() == first_round);
 }
 
 TEST_CASE("concurrent misses for one URL make one origin request", "[proxy][cache][collapsed]") {
