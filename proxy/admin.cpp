@@ -121,6 +121,7 @@ std::string stats_json(const Services& services) {
       {"byte_hit_ratio", s.byte_hit_ratio()},
       {"stores", s.stores},
       {"store_aborts", s.store_aborts},
+      {"stores_skipped", s.stores_skipped},
       {"invalidations", s.invalidations},
       {"client_connections", s.client_connections},
       {"active_connections", s.active_connections},

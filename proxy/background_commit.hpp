@@ -21,19 +21,22 @@
 
 namespace cacheproxy {
 
-// What background commits may hold at once, bodies and bookkeeping: past it a client waits
-// for its own commit (as one whose entry replaces another always does), so a store that
-// stalls slows the misses down instead of piling their bodies up in memory. Small: when the
-// disk cannot keep up, a larger allowance only stays full, and every miss waits behind it
-// (8 MiB: the misses' p99 up to 7x; 1 MiB: requests/s 1.05-1.12x and CPU 0.91x of clients
-// waiting for every commit, peak RSS 65 MiB against 71).
-inline constexpr std::uint64_t kBackgroundCommitBytes = 1 << 20;
+// What background commits may hold at once, bodies and bookkeeping. Past it the store is
+// behind the disk, and a miss's entry that would be committed in the background is not
+// stored (relay_reply), so a store that stalls neither piles bodies up in memory nor makes
+// clients wait.
+inline constexpr std::uint64_t kBackgroundCommitBytes = 4 << 20;
 // Counted per commit besides its body: the coroutine, the metadata, the fill.
 inline constexpr std::uint64_t kBackgroundCommitOverhead = 4096;
 
 // Room for one background commit, taken from the allowance and given back when destroyed.
 class BackgroundCommitRoom {
  public:
+  // Whether a body of body_bytes fits the allowance at all (larger ones are committed while
+  // their client waits, never in the background).
+  static bool fits(std::uint64_t body_bytes) {
+    return body_bytes + kBackgroundCommitOverhead <= kBackgroundCommitBytes;
+  }
   // Room for a body of body_bytes, or nullopt if the allowance has not enough left.
   static std::optional<BackgroundCommitRoom> reserve(SharedState& shared,
                                                      std::uint64_t body_bytes);

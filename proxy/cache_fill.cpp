@@ -79,9 +79,19 @@ boost::asio::awaitable<bool> CacheFill::commit(cache::EntryMeta meta) {
 
 boost::asio::awaitable<void> CacheFill::abandon() {
   if (!active_) co_return;
+  stats_.count_store_abort();
+  co_await discard();
+}
+
+boost::asio::awaitable<void> CacheFill::skip() {
+  if (!active_) co_return;
+  stats_.count_store_skipped();
+  co_await discard();
+}
+
+boost::asio::awaitable<void> CacheFill::discard() {
   active_ = false;
   pending_.clear();
-  stats_.count_store_abort();
   if (!insert_) co_return;
   co_await run_blocking(pool_, [this] {
     insert_->abort();

@@ -46,8 +46,13 @@ class CacheFill {
   // Discards what was appended: the response was incomplete or the client went away early
   // enough that the body was never fully read.
   boost::asio::awaitable<void> abandon();
+  // Discards a complete body the store is too far behind to take (counted apart from
+  // abandon(): nothing was wrong with the response).
+  boost::asio::awaitable<void> skip();
 
  private:
+  boost::asio::awaitable<void> discard();
+
   cache::Store& store_;
   boost::asio::thread_pool& pool_;
   GroupCommitter& committer_;

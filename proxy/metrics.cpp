@@ -152,6 +152,8 @@ std::string render_metrics(const Services& services) {
              s.stores);
   out.single("cacheproxy_cache_store_aborts_total", "counter",
              "Cache inserts given up (too large, incomplete)", s.store_aborts);
+  out.single("cacheproxy_cache_stores_skipped_total", "counter",
+             "Complete responses not stored because the store was behind", s.stores_skipped);
   out.single("cacheproxy_revalidations_total", "counter",
              "Conditional requests sent to origins for stale entries", s.revalidations);
 

@@ -441,20 +441,29 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
                                        *services_.shared.committer, services_.stats, store_key,
                                        config.maximum_object_size);
   }
-  // An entry that replaces nothing is committed once the client has the whole body, in the
-  // background (background_commit): this connection goes on while the store works, and the
-  // lease goes with the commit, so a repeat request waits for it and finds the entry stored.
-  // One that replaces a stored entry (a refresh, a new Vary generation) is committed before
-  // the last piece goes (commit_now), so no request after this response gets the old one.
-  // Taken when the body is complete, if the entry may be committed in the background.
+  // How a complete body is stored is decided once, when it is complete (commit_now):
+  // - An entry that replaces nothing and fits the background allowance is committed once the
+  //   client has the whole body, in the background (background_commit): this connection goes
+  //   on while the store works, and the lease goes with the commit, so a repeat request waits
+  //   for it and finds the entry stored.
+  // - If background commits hold the whole allowance, the store is behind the disk: such an
+  //   entry is not stored at all, so no client waits for a disk stall on a miss (Squid's rock
+  //   store past its swap-timeout and Traffic Server past its write backlog do the same).
+  // - Any other entry is committed before the last piece goes, the client waiting: one that
+  //   replaces a stored entry (a refresh, a new Vary generation), so no request after this
+  //   response gets the old one, and one larger than the allowance.
+  // Taken when the body is complete, if the entry is committed in the background.
   std::optional<BackgroundCommitRoom> room;
   auto commit_now = [&]() -> asio::awaitable<void> {
     if (room || !fill || !fill->active()) co_return;
-    if (replaces_nothing_) {
+    if (replaces_nothing_ && BackgroundCommitRoom::fits(fill->size())) {
       if (auto reserved = BackgroundCommitRoom::reserve(services_.shared, fill->size())) {
         room.emplace(std::move(*reserved));
-        co_return;
+      } else {
+        co_await fill->skip();
+        if (lease_) lease_->release();  // waiting requests go to the origin themselves
       }
+      co_return;
     }
     cache::EntryMeta meta =
         cache::make_entry_meta(view, status, response.base(), request_time, response_time);

@@ -119,6 +119,7 @@ StatsSnapshot Stats::snapshot() const {
   s.bytes_from_origin = bytes_from_origin_;
   s.stores = stores_;
   s.store_aborts = store_aborts_;
+  s.stores_skipped = stores_skipped_;
   s.invalidations = invalidations_;
   s.client_connections = client_connections_;
   s.active_connections = active_connections_;

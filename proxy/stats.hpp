@@ -79,6 +79,9 @@ struct StatsSnapshot {
   std::uint64_t bytes_from_origin = 0;  // body bytes received from origins and served
   std::uint64_t stores = 0;             // entries committed
   std::uint64_t store_aborts = 0;       // inserts given up (too large, incomplete)
+  // Complete responses not stored because the store was behind (background commits held
+  // their whole allowance): relayed only, as Squid and Traffic Server do past a disk backlog.
+  std::uint64_t stores_skipped = 0;
   std::uint64_t invalidations = 0;
   std::uint64_t client_connections = 0;  // accepted in total
   std::uint64_t active_connections = 0;
@@ -104,6 +107,7 @@ class Stats {
   void count_client_error() { ++client_errors_; }
   void count_store() { ++stores_; }
   void count_store_abort() { ++store_aborts_; }
+  void count_store_skipped() { ++stores_skipped_; }
   void count_invalidation() { ++invalidations_; }
   void add_tunnel_bytes(std::uint64_t to_origin, std::uint64_t to_client) {
     tunnel_bytes_to_origin_ += to_origin;
@@ -129,7 +133,7 @@ class Stats {
   std::atomic<std::uint64_t> revalidations_{0}, refresh_unmodified_{0}, refresh_modified_{0};
   std::atomic<std::uint64_t> errors_{0}, client_errors_{0}, tunnels_{0}, local_{0}, denied_{0};
   std::atomic<std::uint64_t> bytes_from_cache_{0}, bytes_from_origin_{0};
-  std::atomic<std::uint64_t> stores_{0}, store_aborts_{0}, invalidations_{0};
+  std::atomic<std::uint64_t> stores_{0}, store_aborts_{0}, stores_skipped_{0}, invalidations_{0};
   std::atomic<std::uint64_t> client_connections_{0}, active_connections_{0};
   std::atomic<std::uint64_t> tunnel_bytes_to_origin_{0}, tunnel_bytes_to_client_{0};
   std::atomic<std::uint64_t> origin_connections_reused_{0}, tunnels_active_{0};

@@ -616,6 +616,7 @@ class CacheProxy:
             "errors": st.get("errors"),
             "stores": st.get("stores"),
             "store_aborts": st.get("store_aborts"),
+            "stores_skipped": st.get("stores_skipped"),
             "evictions": st.get("cache", {}).get("evictions"),
             "disk_bytes": st.get("cache", {}).get("disk_bytes"),
             "disk_entries": st.get("cache", {}).get("disk_entries"),

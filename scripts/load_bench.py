@@ -97,6 +97,19 @@ def http_get(port, target, host=None, timeout=10):
     return status, body
 
 
+def dechunk(body):
+    """A chunked body's bytes (http_get returns the body as sent)."""
+    out = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2:]
+    return out
+
+
 # ------------------------------------------------------------------------------------------
 # Processes and /proc
 # ------------------------------------------------------------------------------------------
@@ -291,7 +304,8 @@ class CacheProxy:
         status, body = http_get(self.port, "/stats")
         st = json.loads(body) if status == 200 else {}
         return {"memory_hits": st.get("memory_hits", 0), "disk_hits": st.get("disk_hits", 0),
-                "misses": st.get("misses", 0), "errors": st.get("errors", 0)}
+                "misses": st.get("misses", 0), "errors": st.get("errors", 0),
+                "stores": st.get("stores", 0), "stores_skipped": st.get("stores_skipped", 0)}
 
     def stop(self):
         self.proc.stop(grace=20)
@@ -427,7 +441,8 @@ CONFIG proxy.config.hostdb.host_file.path STRING /etc/hosts
 """
         (etc / "records.config").write_text(records)
         (etc / "remap.config").write_text("")
-        (etc / "plugin.config").write_text("")
+        # stats_over_http: /_stats tells how many misses were stored (cache_writes).
+        (etc / "plugin.config").write_text("stats_over_http.so\n")
         (etc / "storage.config").write_text(f"{self.dir / 'cache'} 2048M\n")
         (etc / "ip_allow.yaml").write_text(
             "ip_allow:\n  - apply: in\n    ip_addrs: 127.0.0.1\n    action: allow\n"
@@ -467,7 +482,19 @@ CONFIG proxy.config.hostdb.host_file.path STRING /etc/hosts
             if len(fields) > 3:
                 code = fields[3].split(b"/")[0].decode()
                 codes[code] = codes.get(code, 0) + 1
-        return {"codes_logged_so_far": codes}
+        return {"codes_logged_so_far": codes, **self.cache_writes()}
+
+    def cache_writes(self):
+        """Objects written to the cache so far (stats_over_http): past
+        proxy.config.cache.agg_write_backlog Traffic Server drops cache writes, and those
+        misses are relayed only."""
+        try:
+            status, body = http_get(self.port, "/_stats", timeout=10)
+            stats = json.loads(dechunk(body))["global"]
+            return {"stores": int(stats["proxy.process.cache.write.success"]),
+                    "stores_skipped": int(stats["proxy.process.cache.write_backlog.failure"])}
+        except (OSError, ValueError, KeyError):
+            return {}
 
     def stop(self):
         self.proc.stop(grace=10)
@@ -583,6 +610,8 @@ def measure(proxy, origin, case, duration, nonce, cores_used):
         r["proxy_counters"] = {k: own1.get(k, 0) - own0.get(k, 0) for k in own1}
     elif own1:
         r["proxy_counters"] = own1
+    if "stores" in own0 and "stores" in own1:
+        r["stores"] = own1["stores"] - own0["stores"]
     if direct:
         pass
     elif case["kind"] in ("hit", "close"):
@@ -748,6 +777,11 @@ def summarize(runs):
     for key in ("hits_verified", "misses_verified"):
         if key in runs[0]:
             out[key] = all(r[key] for r in runs)
+    # Of a miss case's responses, how many the proxy stored: cacheproxy and Traffic Server
+    # skip storing while their store is behind the disk.
+    if "misses_verified" in runs[0] and all("stores" in r for r in runs):
+        out["stored_pct"] = 100 * sum(r["stores"] for r in runs) / max(
+            sum(r["requests"] for r in runs), 1)
     out["runs"] = runs
     return out
 
@@ -811,6 +845,13 @@ def markdown(results, kinds, meta):
                 o = results[case].get("direct")
                 row += f" {cp['rps'] / o['rps']:.2f} |" if o and o["rps"] else " – |"
             lines.append(row)
+    stored = [(case, k, results[case][k]["stored_pct"]) for case in cases for k in kinds
+              if "stored_pct" in results[case].get(k, {})]
+    if stored:
+        lines += ["", "Misses stored, of the responses (the rest were relayed only: the proxy's "
+                  "store was behind the disk, so it skipped them):", "",
+                  "| case | proxy | stored |", "|---|---|---:|"]
+        lines += [f"| {case} | {k} | {pct:.1f}% |" for case, k, pct in stored]
     idle = results.get("idle keep-alive", {})
     if idle:
         lines += ["", "| idle keep-alive | connections held | RSS growth KiB per connection "

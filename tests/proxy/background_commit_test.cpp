@@ -120,25 +120,49 @@ TEST_CASE("background commits hold a bounded allowance", "[proxy][commit]") {
   CHECK(shared.background_commit_bytes == 0);
 }
 
-TEST_CASE("with the allowance taken, a miss's client waits for its commit",
+TEST_CASE("with the allowance taken, a miss is relayed and not stored",
           "[proxy][cache][commit]") {
   OriginServer origin = cacheable_origin();
   TempDir dir;
   TestProxy proxy(dir.path());
   auto& held = proxy.server().services().shared.background_commit_bytes;
-  // As if stalled commits held nearly all of it.
+  // As if stalled commits held nearly all of it: the store is behind.
   const std::uint64_t taken = cacheproxy::kBackgroundCommitBytes - 100;
   held = taken;
   ProxyClient client(proxy.port());
-  CHECK(client.get(origin.url("/waited")).body() == "body of /waited");
-  // Committed before the last byte went: no waiting needed to see it.
-  CHECK(proxy.server().services().store.usage().entries == 1);
+  CHECK(client.get(origin.url("/skipped")).body() == "body of /skipped");
+  CHECK(client.get(origin.url("/skipped")).body() == "body of /skipped");
+  CHECK(origin.request_count("/skipped") == 2);  // neither response was stored
+  CHECK(proxy.server().services().stats.snapshot().stores_skipped == 2);
+  CHECK(proxy.server().services().store.usage().entries == 0);
   CHECK(held == taken);
-  held = 0;
-  CHECK(client.get(origin.url("/later")).body() == "body of /later");
-  CHECK(proxy.stored_usage(2).entries == 2);
+  held = 0;  // the store caught up
+  CHECK(client.get(origin.url("/skipped")).body() == "body of /skipped");
+  CHECK(proxy.stored_usage(1).entries == 1);
+  CHECK(client.get(origin.url("/skipped")).body() == "body of /skipped");
+  CHECK(origin.request_count("/skipped") == 3);
   // The background commit gives its room back once done.
   for (int i = 0; i < 1000 && held != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   CHECK(held == 0);
+}
+
+TEST_CASE("a body larger than the allowance is stored while its client waits",
+          "[proxy][cache][commit]") {
+  const std::string big(cacheproxy::kBackgroundCommitBytes + 1, 'b');
+  OriginServer origin([&big](const OriginRequest&) {
+    return make_response(200, big, {{"Cache-Control", "max-age=3600"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  auto& held = proxy.server().services().shared.background_commit_bytes;
+  held = 4096;  // other commits pending do not turn it away
+  ProxyClient client(proxy.port());
+  CHECK(client.get(origin.url("/big")).body() == big);
+  // Committed before the last byte went: no waiting needed to see it.
+  CHECK(proxy.server().services().store.usage().entries == 1);
+  CHECK(proxy.server().services().stats.snapshot().stores_skipped == 0);
+  CHECK(client.get(origin.url("/big")).body() == big);
+  CHECK(origin.request_count("/big") == 1);
+  held = 0;
 }
