@@ -431,7 +431,44 @@ RequestCacheControl parse_request_cache_control(const http::fields& headers) {
   return cc;
 }
 
+std::optional<std::int64_t> canonical_fixdate_seconds(std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT": every character has its place.
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  bool digits_ok = true;
+  auto number = [&](std::size_t at, std::size_t count) {
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      digits_ok = digits_ok && is_digit(text[i]);
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const int day = number(5, 2), year = number(12, 4);
+  const int hour = number(17, 2), minute = number(20, 2), second = number(23, 2);
+  const auto month = std::find(months.begin(), months.end(), text.substr(8, 3));
+  if (!digits_ok || month == months.end() || year < 1900 || year > 2106 || hour > 23 ||
+      minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month - months.begin() + 1)},
+                           std::chrono::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return std::nullopt;
+  const sys_days date{ymd};
+  if (text.substr(0, 3) != short_days[weekday{date}.c_encoding()]) return std::nullopt;
+  return std::int64_t{date.time_since_epoch().count()} * 86400 + hour * 3600 + minute * 60 +
+         second;
+}
+
 std::optional<TimePoint> parse_http_date(std::string_view text, TimePoint now) {
+  // Nearly every date is an IMF-fixdate written as format_http_date writes it.
+  if (const std::optional<std::int64_t> seconds = canonical_fixdate_seconds(text)) {
+    return TimePoint{std::chrono::seconds{*seconds}};
+  }
   DateCursor c(trim(text));
   DateParts parts;
   bool parsed = false;

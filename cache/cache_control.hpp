@@ -57,6 +57,10 @@ RequestCacheControl parse_request_cache_control(const http::fields& headers);
 std::optional<TimePoint> parse_http_date(std::string_view text, TimePoint now = Clock::now());
 // Formats an IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(TimePoint t);
+// The seconds since the epoch of text if it is an IMF-fixdate exactly as format_http_date
+// writes it (the right day name, no leap second) in the years 1900 to 2106, else nullopt:
+// what origins send, read without the general parser, and known to format back the same.
+std::optional<std::int64_t> canonical_fixdate_seconds(std::string_view text);
 
 // Parses delta-seconds (RFC 9111 §1.2.2): digits only; values too large saturate at 2^31.
 std::optional<Seconds> parse_delta_seconds(std::string_view text);

@@ -136,7 +136,60 @@ bool path_is_abempty(const urls::url_view& u) {
 
 namespace {
 
-std::optional<std::string> normalize_uncached(std::string_view url);
+bool is_sub_delim(char c) {
+  // RFC 3986 §2.2
+  return c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
+         c == '+' || c == ',' || c == ';' || c == '=';
+}
+
+// Whether url is already what normalize_parsed() makes of it, judged by one pass over its
+// characters: "http://" or "https://"; a host of lower-case letters, digits, dots and
+// hyphens; a port only if it is not the scheme's default and has no leading zero; a path that
+// begins with "/" and has no dot segment; path and query made of unreserved characters,
+// sub-delims, ':', '@', '/' and '?' only (no percent-encoding, no fragment). A URL a browser
+// or a crawler fetches nearly always is; anything else goes to the parser.
+bool is_already_normal(std::string_view url) {
+  std::uint32_t default_port = 0;
+  if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+    default_port = 80;
+  } else if (url.starts_with("https://")) {
+    url.remove_prefix(8);
+    default_port = 443;
+  } else {
+    return false;
+  }
+  std::size_t i = 0;
+  while (i < url.size() && ((url[i] >= 'a' && url[i] <= 'z') || (url[i] >= '0' && url[i] <= '9') ||
+                            url[i] == '-' || url[i] == '.')) {
+    ++i;
+  }
+  if (i == 0) return false;
+  if (i < url.size() && url[i] == ':') {
+    const std::size_t start = ++i;
+    std::uint32_t port = 0;
+    while (i < url.size() && i - start < 5 && url[i] >= '0' && url[i] <= '9')
+      port = port * 10 + static_cast<std::uint32_t>(url[i++] - '0');
+    if (i == start || url[start] == '0' || port > 65535 || port == default_port) return false;
+  }
+  if (i == url.size() || url[i] != '/') return false;  // an empty path becomes "/"
+  bool in_query = false;
+  for (; i < url.size(); ++i) {
+    const char c = url[i];
+    if (c == '?') {
+      in_query = true;
+    } else if (c == '/') {
+      // A segment "." or ".." (or any beginning "..", to keep the test simple).
+      if (!in_query && i + 1 < url.size() && url[i + 1] == '.') {
+        const char after = i + 2 < url.size() ? url[i + 2] : '/';
+        if (after == '/' || after == '?' || after == '.') return false;
+      }
+    } else if (!is_unreserved(c) && !is_sub_delim(c) && c != ':' && c != '@') {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Hot URLs are requested again and again: each thread remembers the keys of the last URLs it
 // normalized, in a small direct-mapped table, so a repeat costs a hash and a compare instead
@@ -148,14 +201,15 @@ constexpr std::size_t kMemoMaxUrl = 256;
 }  // namespace
 
 std::optional<std::string> normalize_cache_key(std::string_view url) {
-  if (url.size() > kMemoMaxUrl) return normalize_uncached(url);
+  // Checking is cheaper than parsing, and than the memo's hash: a URL in normal form (a miss
+  // too, which the memo cannot help) is its own key.
+  if (is_already_normal(url)) return std::string(url);
+  if (url.size() > kMemoMaxUrl) return normalize_parsed(url);
   thread_local DirectMappedMemo<std::optional<std::string>, kMemoSlots> memo;
-  return memo.get(url, [url] { return normalize_uncached(url); });
+  return memo.get(url, [url] { return normalize_parsed(url); });
 }
 
-namespace {
-
-std::optional<std::string> normalize_uncached(std::string_view url) {
+std::optional<std::string> normalize_parsed(std::string_view url) {
   const auto parsed = urls::parse_uri(urls::string_view(url.data(), url.size()));
   if (!parsed) return std::nullopt;
   const urls::url_view& u = *parsed;
@@ -191,7 +245,5 @@ std::optional<std::string> normalize_uncached(std::string_view url) {
   // The fragment is never part of the request target (RFC 9110 §4.2.5): dropped.
   return key;
 }
-
-}  // namespace
 
 }  // namespace cacheproxy::cache

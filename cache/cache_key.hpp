@@ -12,5 +12,8 @@ namespace cacheproxy::cache {
 // decoded, hex digits upper-cased), dot segments removed, empty path made "/", fragment
 // dropped. Returns nullopt if url is not an absolute http or https URL with a host.
 std::optional<std::string> normalize_cache_key(std::string_view url);
+// The same, always through Boost.URL's parser: normalize_cache_key takes a URL already in
+// normal form as it is, without parsing it (and tests check the two agree).
+std::optional<std::string> normalize_parsed(std::string_view url);
 
 }  // namespace cacheproxy::cache

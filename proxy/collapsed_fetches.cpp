@@ -9,30 +9,23 @@ namespace cacheproxy {
 
 namespace asio = boost::asio;
 
-namespace {
 // One waiting request: its timer lives on the waiter's own thread, and the leader wakes it by
 // posting a cancel there, so the timer is only ever touched from that thread.
-struct Waiter {
+struct CollapsedFetches::Waiter {
   explicit Waiter(const asio::any_io_executor& executor) : timer(executor) {}
   asio::steady_timer timer;
-};
-}  // namespace
-
-struct CollapsedFetches::Group {
-  std::vector<std::shared_ptr<Waiter>> waiters;
 };
 
 void CollapsedFetches::Lease::release() {
   if (owner_ == nullptr) return;
-  std::exchange(owner_, nullptr)->finish(key_);
+  std::exchange(owner_, nullptr)->finish(*key_);
 }
 
 std::optional<CollapsedFetches::Lease> CollapsedFetches::try_lead(const std::string& key) {
   std::lock_guard lock(mutex_);
-  auto [it, inserted] = groups_.try_emplace(key, nullptr);
+  auto [it, inserted] = groups_.try_emplace(key);
   if (!inserted) return std::nullopt;
-  it->second = std::make_shared<Group>();
-  return Lease(this, key);
+  return Lease(this, &it->first);
 }
 
 asio::awaitable<bool> CollapsedFetches::wait(const std::string& key,
@@ -44,7 +37,7 @@ asio::awaitable<bool> CollapsedFetches::wait(const std::string& key,
     auto it = groups_.find(key);
     if (it == groups_.end()) co_return false;
     waiter = std::make_shared<Waiter>(executor);
-    it->second->waiters.push_back(waiter);
+    it->second.push_back(waiter);
   }
   // The leader's cancel is posted to this thread, so it cannot run before this wait starts.
   waiter->timer.expires_after(timeout);
@@ -52,16 +45,17 @@ asio::awaitable<bool> CollapsedFetches::wait(const std::string& key,
   co_return true;
 }
 
+// key may be the map's own copy (a Lease's): it is not used after the erase.
 void CollapsedFetches::finish(const std::string& key) {
-  std::shared_ptr<Group> group;
+  std::vector<std::shared_ptr<Waiter>> waiters;
   {
     std::lock_guard lock(mutex_);
     auto it = groups_.find(key);
     if (it == groups_.end()) return;
-    group = std::move(it->second);
+    waiters = std::move(it->second);
     groups_.erase(it);
   }
-  for (const auto& waiter : group->waiters) {
+  for (const auto& waiter : waiters) {
     asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
   }
 }

@@ -18,14 +18,14 @@ namespace cacheproxy {
 
 class CollapsedFetches {
  public:
-  struct Group;
+  struct Waiter;
 
   // Held by the leader while it fetches; releasing it (or destroying it) wakes the waiters.
   class Lease {
    public:
-    Lease(CollapsedFetches* owner, std::string key) : owner_(owner), key_(std::move(key)) {}
+    Lease(CollapsedFetches* owner, const std::string* key) : owner_(owner), key_(key) {}
     Lease(Lease&& other) noexcept
-        : owner_(std::exchange(other.owner_, nullptr)), key_(std::move(other.key_)) {}
+        : owner_(std::exchange(other.owner_, nullptr)), key_(other.key_) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease& operator=(Lease&&) = delete;
@@ -34,7 +34,8 @@ class CollapsedFetches {
 
    private:
     CollapsedFetches* owner_;
-    std::string key_;
+    // The key in the owner's map, not a copy: its node stays put until release() erases it.
+    const std::string* key_;
   };
 
   // A lease if nobody is fetching key now; nullopt if somebody is (then wait()).
@@ -48,7 +49,8 @@ class CollapsedFetches {
   void finish(const std::string& key);
 
   std::mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<Group>> groups_;
+  // The requests waiting for each key's leader.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Waiter>>> groups_;
 };
 
 }  // namespace cacheproxy

@@ -492,7 +492,7 @@ CONFIG proxy.config.hostdb.host_file.path STRING /etc/hosts
             status, body = http_get(self.port, "/_stats", timeout=10)
             stats = json.loads(dechunk(body))["global"]
             return {"stores": int(stats["proxy.process.cache.write.success"]),
-                    "stores_skipped": int(stats["proxy.process.cache.write_backlog.failure"])}
+                    "stores_skipped": int(stats["proxy.process.cache.write.backlog.failure"])}
         except (OSError, ValueError, KeyError):
             return {}
 

@@ -226,6 +226,34 @@ TEST_CASE("parse_http_date rejects malformed dates", "[cache_control]") {
   CHECK_FALSE(parse_http_date(text).has_value());
 }
 
+TEST_CASE("canonical_fixdate_seconds reads exactly what format_http_date writes",
+          "[cache_control]") {
+  // Every day from 1900 to 2106, at a time of day that moves with it.
+  const TimePoint first{Seconds{-2208988800}};  // 1 Jan 1900
+  for (std::int64_t day = 0; day < 75605; ++day) {  // to 31 Dec 2106
+    const TimePoint t = first + Seconds{day * 86400 + (day * 7919) % 86400};
+    const std::string text = format_http_date(t);
+    CAPTURE(text);
+    const std::optional<std::int64_t> seconds = canonical_fixdate_seconds(text);
+    REQUIRE(seconds.has_value());
+    REQUIRE(TimePoint{Seconds{*seconds}} == t);
+  }
+}
+
+TEST_CASE("canonical_fixdate_seconds leaves every other date to the general parser",
+          "[cache_control]") {
+  const std::string other = GENERATE(
+      as<std::string>{}, "Mon, 06 Nov 1994 08:49:37 GMT" /* wrong day name */,
+      "sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 nov 1994 08:49:37 GMT",
+      "Sat, 31 Dec 2016 23:59:60 GMT" /* leap second */, "Sun, 6 Nov 1994 08:49:37 GMT",
+      " Sun, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMX",
+      "Sun, 06 Nov 1994 08-49-37 GMT", "Sun, 06 Nov 1994 08:49:3x GMT",
+      "Fri, 31 Dec 9999 23:59:59 GMT" /* past 2106 */, "Sun, 31 Dec 1899 23:59:59 GMT",
+      "Sun, 31 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT");
+  CAPTURE(other);
+  CHECK_FALSE(canonical_fixdate_seconds(other).has_value());
+}
+
 TEST_CASE("format_http_date writes IMF-fixdate", "[cache_control]") {
   const auto [epoch, text] = GENERATE(table<std::int64_t, std::string>({
       {784111777, "Sun, 06 Nov 1994 08:49:37 GMT"},

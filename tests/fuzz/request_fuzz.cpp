@@ -26,6 +26,10 @@ void require(bool condition) {
 
 void check_request(const http::request<http::buffer_body>& req) {
   static const std::vector<cacheproxy::ListenAddress> self{{"127.0.0.1", 3128}, {"::1", 3128}};
+  // The shortcut for URLs already in normal form gives the parser's answer.
+  const std::string_view raw_target(req.target().data(), req.target().size());
+  require(cacheproxy::cache::normalize_cache_key(raw_target) ==
+          cacheproxy::cache::normalize_parsed(raw_target));
   cacheproxy::RequestTarget target =
       cacheproxy::classify_target(req.method(), req.target(), self, "cacheproxy");
   switch (target.kind) {
