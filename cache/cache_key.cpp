@@ -142,13 +142,9 @@ bool is_sub_delim(char c) {
          c == '+' || c == ',' || c == ';' || c == '=';
 }
 
-// Whether url is already what normalize_parsed() makes of it, judged by one pass over its
-// characters: "http://" or "https://"; a host of lower-case letters, digits, dots and
-// hyphens; a port only if it is not the scheme's default and has no leading zero; a path that
-// begins with "/" and has no dot segment; path and query made of unreserved characters,
-// sub-delims, ':', '@', '/' and '?' only (no percent-encoding, no fragment). A URL a browser
-// or a crawler fetches nearly always is; anything else goes to the parser.
-bool is_already_normal(std::string_view url) {
+}  // namespace
+
+bool is_normal_url(std::string_view url) {
   std::uint32_t default_port = 0;
   if (url.starts_with("http://")) {
     url.remove_prefix(7);
@@ -191,6 +187,8 @@ bool is_already_normal(std::string_view url) {
   return true;
 }
 
+namespace {
+
 // Hot URLs are requested again and again: each thread remembers the keys of the last URLs it
 // normalized, in a small direct-mapped table, so a repeat costs a hash and a compare instead
 // of a parse. Only short URLs are kept, which bounds the table's memory per thread
@@ -203,7 +201,7 @@ constexpr std::size_t kMemoMaxUrl = 256;
 std::optional<std::string> normalize_cache_key(std::string_view url) {
   // Checking is cheaper than parsing, and than the memo's hash: a URL in normal form (a miss
   // too, which the memo cannot help) is its own key.
-  if (is_already_normal(url)) return std::string(url);
+  if (is_normal_url(url)) return std::string(url);
   if (url.size() > kMemoMaxUrl) return normalize_parsed(url);
   thread_local DirectMappedMemo<std::optional<std::string>, kMemoSlots> memo;
   return memo.get(url, [url] { return normalize_parsed(url); });

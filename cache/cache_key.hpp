@@ -16,4 +16,12 @@ std::optional<std::string> normalize_cache_key(std::string_view url);
 // normal form as it is, without parsing it (and tests check the two agree).
 std::optional<std::string> normalize_parsed(std::string_view url);
 
+// Whether url is already what normalize_parsed() makes of it, judged by one pass over its
+// characters: "http://" or "https://"; a host of lower-case letters, digits, dots and
+// hyphens; a port only if it is not the scheme's default and has no leading zero; a path that
+// begins with "/" and has no dot segment; path and query made of unreserved characters,
+// sub-delims, ':', '@', '/' and '?' only (no percent-encoding, no fragment). A URL a browser
+// or a crawler fetches nearly always is; anything else goes to the parser.
+bool is_normal_url(std::string_view url);
+
 }  // namespace cacheproxy::cache

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "cache/cache_key.hpp"
 #include "cache/direct_mapped_memo.hpp"
 #include "proxy/version.hpp"
 
@@ -86,6 +87,28 @@ AbsoluteTarget invalid_absolute(std::string_view reason) {
   return t;
 }
 
+// An http URL already in normal form (cache::is_normal_url: a lower-case host, a port other
+// than 80 if any, a path, no userinfo, percent-encoding or fragment) split by hand, into what
+// Boost.URL's parse gives (tests compare the two); nullopt for any other target.
+std::optional<AbsoluteTarget> split_normal_target(std::string_view target) {
+  if (!target.starts_with("http://") || !cache::is_normal_url(target)) return std::nullopt;
+  const std::string_view rest = target.substr(7);
+  const std::size_t path_at = rest.find('/');  // a normal URL has a path
+  const std::string_view authority = rest.substr(0, path_at);
+  const std::size_t colon = authority.find(':');
+  AbsoluteTarget t;
+  t.kind = TargetKind::forward;
+  t.host = std::string(authority.substr(0, colon));
+  t.port = 80;
+  if (colon != std::string_view::npos) {
+    const std::optional<std::uint16_t> port = port_in_range(authority.substr(colon + 1));
+    if (!port) return std::nullopt;
+    t.port = *port;
+  }
+  t.path = std::string(rest.substr(path_at));
+  return t;
+}
+
 AbsoluteTarget parse_absolute_target(std::string_view target) {
   auto url = boost::urls::parse_absolute_uri(target);
   if (!url) return invalid_absolute("malformed absolute URL");
@@ -131,6 +154,8 @@ constexpr std::size_t kMemoSlots = 256;
 constexpr std::size_t kMemoMaxTarget = 256;
 
 AbsoluteTarget parse_absolute_target_memoized(std::string_view target) {
+  // A miss's URL is new: checked and split by hand when that is possible, never parsed.
+  if (std::optional<AbsoluteTarget> split = split_normal_target(target)) return std::move(*split);
   if (target.size() > kMemoMaxTarget) return parse_absolute_target(target);
   thread_local cache::DirectMappedMemo<AbsoluteTarget, kMemoSlots> memo;
   return memo.get(target, [target] { return parse_absolute_target(target); });
@@ -141,6 +166,12 @@ AbsoluteTarget parse_absolute_target_memoized(std::string_view target) {
 RequestTarget classify_target(http::verb method, std::string_view target,
                               const std::vector<ListenAddress>& self,
                               std::string_view visible_hostname) {
+  return classify_target(method, target, self, visible_hostname, TargetParse::shortcuts);
+}
+
+RequestTarget classify_target(http::verb method, std::string_view target,
+                              const std::vector<ListenAddress>& self,
+                              std::string_view visible_hostname, TargetParse how) {
   if (method == http::verb::connect) return classify_connect(target);
   if (target.empty()) return invalid("empty request target");
   if (target.front() == '/' || target == "*") {
@@ -151,7 +182,8 @@ RequestTarget classify_target(http::verb method, std::string_view target,
     t.url = std::string(target);
     return t;
   }
-  AbsoluteTarget parsed = parse_absolute_target_memoized(target);
+  AbsoluteTarget parsed = how == TargetParse::shortcuts ? parse_absolute_target_memoized(target)
+                                                        : parse_absolute_target(target);
   if (parsed.kind == TargetKind::invalid) return invalid(parsed.reason);
   RequestTarget t;
   t.url = std::string(target);

@@ -36,6 +36,12 @@ struct RequestTarget {
 RequestTarget classify_target(boost::beast::http::verb method, std::string_view target,
                               const std::vector<ListenAddress>& self,
                               std::string_view visible_hostname);
+// classify_target remembers recent targets and splits a URL already in normal form by hand;
+// `parser_only` always parses with Boost.URL (tests check that both give the same).
+enum class TargetParse { shortcuts, parser_only };
+RequestTarget classify_target(boost::beast::http::verb method, std::string_view target,
+                              const std::vector<ListenAddress>& self,
+                              std::string_view visible_hostname, TargetParse how);
 
 // Via field value for this proxy (RFC 9110 §7.6.3), e.g. "1.1 cacheproxy (cacheproxy/0.1.0)".
 std::string via_value(unsigned http_version, std::string_view visible_hostname);

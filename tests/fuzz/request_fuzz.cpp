@@ -32,6 +32,12 @@ void check_request(const http::request<http::buffer_body>& req) {
           cacheproxy::cache::normalize_parsed(raw_target));
   cacheproxy::RequestTarget target =
       cacheproxy::classify_target(req.method(), req.target(), self, "cacheproxy");
+  // The shortcuts (a table of recent targets, a normal URL split by hand) change nothing.
+  const cacheproxy::RequestTarget parsed = cacheproxy::classify_target(
+      req.method(), req.target(), self, "cacheproxy", cacheproxy::TargetParse::parser_only);
+  require(target.kind == parsed.kind && target.host == parsed.host &&
+          target.port == parsed.port && target.path == parsed.path && target.url == parsed.url &&
+          target.reason == parsed.reason);
   switch (target.kind) {
     case cacheproxy::TargetKind::forward:
       require(!target.host.empty() && target.port != 0);

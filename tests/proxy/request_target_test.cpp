@@ -1,6 +1,9 @@
 #include "proxy/request_target.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 using namespace cacheproxy;
 namespace http = boost::beast::http;
@@ -100,4 +103,48 @@ TEST_CASE("Via names the protocol version and this proxy", "[request_target]") {
   append_via(f, 10, "gw");
   CHECK(std::distance(f.equal_range(http::field::via).first,
                       f.equal_range(http::field::via).second) == 2);
+}
+
+TEST_CASE("a target split by hand is classified as the parser classifies it",
+          "[request_target]") {
+  // Targets near the edges of the shortcut for URLs in normal form: each must be classified
+  // alike with and without it (and without the table of recent targets).
+  const std::vector<std::string> starts{"http://", "https://", "HTTP://", "http:/"};
+  const std::vector<std::string> hosts{"x.org", "X.org", "127.0.0.1", "", "a_b", "[::1]",
+                                       "u@x.org", "x%41.org", "-", "proxy.lan"};
+  const std::vector<std::string> ports{"", ":80", ":3128", ":8080", ":08080", ":0", ":65535",
+                                       ":65536", ":", ":8o"};
+  const std::vector<std::string> plain{"/", "a", "Z", "09", "-", "_", "~", "'", "(", "!", "$",
+                                       "*", "+", ",", ";", "=", ":", "@", "?", "/.x"};
+  const std::vector<std::string> special{".", "/..", "%7e", "%", "#", " ", "\"", "{", "\\"};
+  std::uint64_t state = 0x9E3779B97F4A7C15u;
+  auto next = [&state](std::size_t n) {  // xorshift64: the same targets every run
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<std::size_t>(state % n);
+  };
+  const std::vector<ListenAddress> self{{"127.0.0.1", 3128}};
+  int forwarded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string target = starts[next(2) == 0 ? 0 : next(starts.size())] +
+                         hosts[next(2) == 0 ? 0 : next(hosts.size())] +
+                         ports[next(2) == 0 ? 0 : next(ports.size())];
+    if (next(4) != 0) target += '/';
+    const std::size_t length = next(8);
+    for (std::size_t j = 0; j < length; ++j)
+      target += next(8) == 0 ? special[next(special.size())] : plain[next(plain.size())];
+    CAPTURE(target);
+    const RequestTarget a = classify_target(http::verb::get, target, self, "proxy.lan");
+    const RequestTarget b =
+        classify_target(http::verb::get, target, self, "proxy.lan", TargetParse::parser_only);
+    REQUIRE(a.kind == b.kind);
+    REQUIRE(a.host == b.host);
+    REQUIRE(a.port == b.port);
+    REQUIRE(a.path == b.path);
+    REQUIRE(a.url == b.url);
+    REQUIRE(a.reason == b.reason);
+    if (a.kind == TargetKind::forward) ++forwarded;
+  }
+  CHECK(forwarded > 1000);
 }
