@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "support/generated_urls.hpp"
+
 using cacheproxy::cache::normalize_cache_key;
 using cacheproxy::cache::normalize_parsed;
 
@@ -106,34 +108,22 @@ TEST_CASE("normalize_cache_key answers repeats and colliding URLs alike", "[cach
 }
 
 TEST_CASE("a URL taken as already normal gets the key the parser gives it", "[cache_key]") {
-  // URLs built from pieces near the edges of the shortcut (is_already_normal): each must get
-  // the same answer, key or refusal, with and without it.
-  const std::vector<std::string> starts{"http://", "https://", "HTTP://", "http:/", "ftp://"};
-  const std::vector<std::string> hosts{"x.org", "X.org", "a-b.c", "127.0.0.1", "", "a_b", "[::1]",
-                                       "u@x.org", "x%41.org", "-", ".."};
-  const std::vector<std::string> ports{"", ":80", ":443", ":8080", ":08080", ":0", ":65535",
-                                       ":65536", ":", ":123456", ":8o"};
-  // Characters a normal URL may hold, and ones that send it to the parser.
-  const std::vector<std::string> plain{"/", "a", "Z", "09", "-", "_", "~", "'", "(", "!", "$",
-                                       "*", "+", ",", ";", "=", ":", "@", "?", "/.x", "/a.b"};
-  const std::vector<std::string> special{".", "..", "/.", "/..", "%7e", "%2F", "%", "%zz", "#",
-                                         " ", "\"", "<", "{", "|", "^", "`", "\\", "\x80"};
-  std::uint64_t state = 88172645463325252u;
-  auto next = [&state](std::size_t n) {  // xorshift64: the same URLs every run
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<std::size_t>(state % n);
+  // URLs near the edges of the shortcut (is_normal_url): each must get the same answer, key
+  // or refusal, with and without it.
+  const cacheproxy::testing::UrlPieces pieces{
+      .starts = {"http://", "https://", "HTTP://", "http:/", "ftp://"},
+      .hosts = {"x.org", "X.org", "a-b.c", "127.0.0.1", "", "a_b", "[::1]", "u@x.org",
+                "x%41.org", "-", ".."},
+      .ports = {"", ":80", ":443", ":8080", ":08080", ":0", ":65535", ":65536", ":", ":123456",
+                ":8o"},
+      .plain = {"/", "a", "Z", "09", "-", "_", "~", "'", "(", "!", "$", "*", "+", ",", ";", "=",
+                ":", "@", "?", "/.x", "/a.b"},
+      .special = {".", "..", "/.", "/..", "%7e", "%2F", "%", "%zz", "#", " ", "\"", "<", "{",
+                  "|", "^", "`", "\\", "\x80"},
   };
   int normal = 0;
-  for (int i = 0; i < 20000; ++i) {
-    std::string url = starts[next(2) == 0 ? 0 : next(starts.size())] +
-                      hosts[next(2) == 0 ? 0 : next(hosts.size())] +
-                      ports[next(2) == 0 ? 0 : next(ports.size())];
-    if (next(4) != 0) url += '/';
-    const std::size_t length = next(8);
-    for (std::size_t j = 0; j < length; ++j)
-      url += next(8) == 0 ? special[next(special.size())] : plain[next(plain.size())];
+  for (const std::string& url :
+       cacheproxy::testing::generated_urls(pieces, 20000, 88172645463325252u)) {
     CAPTURE(url);
     const auto key = normalize_cache_key(url);
     REQUIRE(key == normalize_parsed(url));

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "support/generated_urls.hpp"
+
 using namespace cacheproxy;
 namespace http = boost::beast::http;
 
@@ -109,31 +111,19 @@ TEST_CASE("a target split by hand is classified as the parser classifies it",
           "[request_target]") {
   // Targets near the edges of the shortcut for URLs in normal form: each must be classified
   // alike with and without it (and without the table of recent targets).
-  const std::vector<std::string> starts{"http://", "https://", "HTTP://", "http:/"};
-  const std::vector<std::string> hosts{"x.org", "X.org", "127.0.0.1", "", "a_b", "[::1]",
-                                       "u@x.org", "x%41.org", "-", "proxy.lan"};
-  const std::vector<std::string> ports{"", ":80", ":3128", ":8080", ":08080", ":0", ":65535",
-                                       ":65536", ":", ":8o"};
-  const std::vector<std::string> plain{"/", "a", "Z", "09", "-", "_", "~", "'", "(", "!", "$",
-                                       "*", "+", ",", ";", "=", ":", "@", "?", "/.x"};
-  const std::vector<std::string> special{".", "/..", "%7e", "%", "#", " ", "\"", "{", "\\"};
-  std::uint64_t state = 0x9E3779B97F4A7C15u;
-  auto next = [&state](std::size_t n) {  // xorshift64: the same targets every run
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return static_cast<std::size_t>(state % n);
+  const cacheproxy::testing::UrlPieces pieces{
+      .starts = {"http://", "https://", "HTTP://", "http:/"},
+      .hosts = {"x.org", "X.org", "127.0.0.1", "", "a_b", "[::1]", "u@x.org", "x%41.org", "-",
+                "proxy.lan"},
+      .ports = {"", ":80", ":3128", ":8080", ":08080", ":0", ":65535", ":65536", ":", ":8o"},
+      .plain = {"/", "a", "Z", "09", "-", "_", "~", "'", "(", "!", "$", "*", "+", ",", ";", "=",
+                ":", "@", "?", "/.x"},
+      .special = {".", "/..", "%7e", "%", "#", " ", "\"", "{", "\\"},
   };
   const std::vector<ListenAddress> self{{"127.0.0.1", 3128}};
   int forwarded = 0;
-  for (int i = 0; i < 20000; ++i) {
-    std::string target = starts[next(2) == 0 ? 0 : next(starts.size())] +
-                         hosts[next(2) == 0 ? 0 : next(hosts.size())] +
-                         ports[next(2) == 0 ? 0 : next(ports.size())];
-    if (next(4) != 0) target += '/';
-    const std::size_t length = next(8);
-    for (std::size_t j = 0; j < length; ++j)
-      target += next(8) == 0 ? special[next(special.size())] : plain[next(plain.size())];
+  for (const std::string& target :
+       cacheproxy::testing::generated_urls(pieces, 20000, 0x9E3779B97F4A7C15u)) {
     CAPTURE(target);
     const RequestTarget a = classify_target(http::verb::get, target, self, "proxy.lan");
     const RequestTarget b =
