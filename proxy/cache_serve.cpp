@@ -109,7 +109,6 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   ex.mime = std::shared_ptr<const std::string>(found.object, &found.object->media_type);
   bool keep = client_keep_alive() && request_.is_done();
 
-  client_.expires_after(config.client_write_timeout);
   boost::system::error_code ec;
   std::size_t n = 0;
   const bool head_only = req.method() == http::verb::head;
@@ -120,8 +119,11 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
     response.keep_alive = keep;
     response.head_only = head_only;
     response.visible_hostname = config.visible_hostname;
-    std::tie(ec, n) = co_await write_whole_object(client_, *found.object, response);
+    client_deadline_.expires_after(config.client_write_timeout);
+    std::tie(ec, n) = co_await write_whole_object(client_.socket(), *found.object, response);
+    client_deadline_.disarm();
   } else {
+    client_.expires_after(config.client_write_timeout);
     std::tie(ec, n) = co_await write_object_withheld(found, age, keep);
   }
   if (!ec && !head_only) services_.stats.add_bytes_from_cache(found.object->body.size());

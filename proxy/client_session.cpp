@@ -39,8 +39,12 @@ bool is_loopback(const asio::ip::address& address) {
 
 class ClientSession {
  public:
-  ClientSession(asio::ip::tcp::socket socket, Services& services, OriginPool& origins)
-      : stream_(std::move(socket)), services_(services), origins_(origins) {
+  ClientSession(asio::ip::tcp::socket socket, Services& services, OriginPool& origins,
+                SocketDeadlines& deadlines)
+      : stream_(std::move(socket)),
+        deadline_(deadlines, stream_.socket()),
+        services_(services),
+        origins_(origins) {
     boost::system::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) {
@@ -70,9 +74,12 @@ class ClientSession {
       } else {
         parser.body_limit(boost::none);
       }
-      stream_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
+      // Read from the socket itself under the coarse deadline, not through the Beast stream
+      // and its timer: this wait comes with every request (see socket_deadlines.hpp).
+      deadline_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
       first = false;
-      auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, use_tuple);
+      auto [ec, n] = co_await http::async_read_header(stream_.socket(), buffer_, parser, use_tuple);
+      deadline_.disarm();
       if (ec) {
         co_await answer_read_error(ec, parser);
         break;
@@ -154,7 +161,7 @@ class ClientSession {
   }
 
   asio::awaitable<Exchange> forward(RequestParser& parser) {
-    Forwarder forwarder(services_, origins_, stream_, buffer_, parser, target_,
+    Forwarder forwarder(services_, origins_, stream_, deadline_, buffer_, parser, target_,
                         check_destination_);
     co_return co_await forwarder.run();
   }
@@ -342,6 +349,7 @@ class ClientSession {
   }
 
   beast::tcp_stream stream_;
+  SocketDeadline deadline_;  // for the waits every request has; other waits use stream_'s timer
   beast::flat_buffer buffer_;
   Services& services_;
   OriginPool& origins_;
@@ -357,13 +365,13 @@ class ClientSession {
 }  // namespace
 
 asio::awaitable<void> run_client_session(asio::ip::tcp::socket socket, Services& services,
-                                         OriginPool& origins,
+                                         OriginPool& origins, SocketDeadlines& deadlines,
                                          [[maybe_unused]] ConnectionLimiter::Ticket ticket) {
   services.stats.connection_opened();
   {
     // The config in force now serves this connection to its end, whatever reloads happen.
     Services current = services.current();
-    ClientSession session(std::move(socket), current, origins);
+    ClientSession session(std::move(socket), current, origins, deadlines);
     co_await session.run();
   }
   services.stats.connection_closed();

@@ -40,11 +40,12 @@ std::string revalidation_key(const std::string& store_key) { return "\x1e" + sto
 }  // namespace
 
 Forwarder::Forwarder(Services& services, OriginPool& origins, beast::tcp_stream& client,
-                     beast::flat_buffer& client_buffer, RequestParser& request,
-                     const RequestTarget& target, bool check_destination)
+                     SocketDeadline& client_deadline, beast::flat_buffer& client_buffer,
+                     RequestParser& request, const RequestTarget& target, bool check_destination)
     : services_(services),
       origins_(origins),
       client_(client),
+      client_deadline_(client_deadline),
       client_buffer_(client_buffer),
       request_(request),
       target_(target),

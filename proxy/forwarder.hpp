@@ -24,6 +24,7 @@
 #include "proxy/origin_pool.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/services.hpp"
+#include "proxy/socket_deadlines.hpp"
 
 namespace cacheproxy {
 
@@ -33,8 +34,10 @@ class Forwarder {
  public:
   // `request` has its header read; its body (if any) is still on the client connection.
   // check_destination: apply destination_access to the origin address (see Config).
+  // client_deadline: the coarse deadline for writes on the socket itself (memory hits).
   Forwarder(Services& services, OriginPool& origins, boost::beast::tcp_stream& client,
-            boost::beast::flat_buffer& client_buffer, RequestParser& request,
+            SocketDeadline& client_deadline, boost::beast::flat_buffer& client_buffer,
+            RequestParser& request,
             const RequestTarget& target, bool check_destination);
 
   boost::asio::awaitable<Exchange> run();
@@ -131,6 +134,7 @@ class Forwarder {
   Services& services_;
   OriginPool& origins_;
   boost::beast::tcp_stream& client_;
+  SocketDeadline& client_deadline_;
   boost::beast::flat_buffer& client_buffer_;
   RequestParser& request_;
   const RequestTarget& target_;

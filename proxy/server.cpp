@@ -15,6 +15,7 @@
 #include "cache/leveldb_store.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/origin_pool.hpp"
+#include "proxy/socket_deadlines.hpp"
 
 namespace cacheproxy {
 
@@ -29,7 +30,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
-                                  OriginPool& origins) {
+                                  OriginPool& origins, SocketDeadlines& deadlines) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (!acceptor.is_open()) co_return;
@@ -52,7 +53,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Services& services,
       continue;
     }
     asio::co_spawn(acceptor.get_executor(),
-                   run_client_session(std::move(socket), services, origins, std::move(*ticket)),
+                   run_client_session(std::move(socket), services, origins, deadlines,
+                                      std::move(*ticket)),
                    asio::detached);
   }
 }
@@ -85,6 +87,8 @@ asio::awaitable<void> sample_loop(const Stats& stats, TrafficHistory& history) {
 
 struct Server::NetworkThread {
   NetworkThread(const LiveConfig& config, Stats& stats) : origins(ioc, config, stats) {}
+  // Before ioc: the sessions the io_context destroys unlink their deadlines from it.
+  SocketDeadlines deadlines;
   asio::io_context ioc{1};
   OriginPool origins;
   std::vector<tcp::acceptor> acceptors;
@@ -166,9 +170,11 @@ std::string Server::start() {
                                          *store_pool_, *access_log_, stats_, *shared_);
   for (auto& thread : threads_) {
     for (auto& acceptor : thread->acceptors) {
-      asio::co_spawn(thread->ioc, accept_loop(acceptor, *services_, thread->origins),
+      asio::co_spawn(thread->ioc,
+                     accept_loop(acceptor, *services_, thread->origins, thread->deadlines),
                      asio::detached);
     }
+    asio::co_spawn(thread->ioc, thread->deadlines.run(), asio::detached);
     asio::co_spawn(thread->ioc, sweep_loop(thread->origins, shared_->live_config), asio::detached);
   }
   asio::co_spawn(threads_.front()->ioc, sample_loop(stats_, shared_->history), asio::detached);

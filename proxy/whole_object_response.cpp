@@ -66,7 +66,7 @@ std::string whole_object_header(const cache::CachedObject& object,
 }
 
 asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_whole_object(
-    boost::beast::tcp_stream& client, const cache::CachedObject& object,
+    asio::ip::tcp::socket& client, const cache::CachedObject& object,
     WholeObjectResponse response) {
   // The status line, then the fields that follow the object's, in one buffer whose inline
   // storage they fit: no allocation per hit, and one buffer keeps this coroutine's frame small

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <string_view>
@@ -28,9 +28,10 @@ struct WholeObjectResponse {
 std::string whole_object_header(const cache::CachedObject& object,
                                 const WholeObjectResponse& response);
 
-// Sends the header, and the body unless head_only. Returns the error and bytes written.
+// Sends the header, and the body unless head_only, on the socket itself: the caller arms a
+// deadline for it (SocketDeadline). Returns the error and bytes written.
 boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_whole_object(
-    boost::beast::tcp_stream& client, const cache::CachedObject& object,
+    boost::asio::ip::tcp::socket& client, const cache::CachedObject& object,
     WholeObjectResponse response);
 
 }  // namespace cacheproxy

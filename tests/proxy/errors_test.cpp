@@ -1,6 +1,10 @@
 // Failures are answered clearly and the proxy keeps serving.
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <array>
+#include <cerrno>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -284,4 +288,59 @@ TEST_CASE("two thousand slow clients do not stop a normal client from being serv
   Response res = client.get(origin.url("/n"));
   CHECK(res.body() == "normal");
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("a client that stops reading a memory hit is dropped after client_write_timeout",
+          "[proxy][errors]") {
+  // More than the loopback socket buffers hold, so the proxy's write waits on the client.
+  const std::string body(16 << 20, 'b');
+  OriginServer origin([&body](const OriginRequest&) {
+    return make_response(200, body, {{"Cache-Control", "max-age=3600"}});
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) {
+    c.client_write_timeout = std::chrono::milliseconds(300);
+    c.memory_cache_size = 256 << 20;  // objects up to a quarter of it are kept in memory
+  });
+  const std::string url = origin.url("/big");
+  {
+    ProxyClient client(proxy.port());
+    REQUIRE(client.get(url).body().size() == body.size());  // stored
+    REQUIRE(client.get(url).body().size() == body.size());  // now in the memory tier
+  }
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket stalled(ioc);
+  stalled.open(boost::asio::ip::tcp::v4());
+  stalled.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  // A proxy that never gives up would keep the connection open: reads then fail, not hang.
+  timeval read_timeout{5, 0};
+  ::setsockopt(stalled.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &read_timeout,
+               sizeof read_timeout);
+  stalled.connect({boost::asio::ip::make_address("127.0.0.1"), proxy.port()});
+  boost::asio::write(stalled, boost::asio::buffer("GET " + url + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // reads nothing meanwhile
+
+  // What the proxy sent before it gave up, then the end of the connection.
+  std::size_t received = 0;
+  std::array<char, 65536> chunk;
+  const auto reading = std::chrono::steady_clock::now();
+  bool ended = false;  // by end-of-file or reset, not by the read timeout
+  while (std::chrono::steady_clock::now() - reading < std::chrono::seconds(20)) {
+    // recv() itself: Asio's blocking read would wait out SO_RCVTIMEO in poll().
+    ssize_t n = ::recv(stalled.native_handle(), chunk.data(), chunk.size(), 0);
+    if (n > 0) {
+      received += static_cast<std::size_t>(n);
+      continue;
+    }
+    ended = n == 0 || errno == ECONNRESET;
+    break;
+  }
+  CHECK(ended);
+  CHECK(received < body.size());
+  std::vector<std::string> lines = proxy.access_log_lines(3);
+  REQUIRE(lines.size() == 3);
+  INFO(lines[1] << "\n" << lines[2]);
+  CHECK(lines[2].find(" TCP_MEM_HIT/200 ") != std::string::npos);
+  ProxyClient client(proxy.port());
+  CHECK(client.get("/stats").result_int() == 200);
 }
