@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -31,82 +33,102 @@ bool has_no_control_or_space(std::string_view value) {
 }
 
 // Squid writes "-" for an empty field; a space inside a field would shift every later one.
-// Runs of ordinary characters are appended whole: this runs for several fields of every line.
-void append_field(fmt::memory_buffer& out, std::string_view value) {
+// Writes at most 3 * value.size() + 1 bytes.
+char* put_field(char* out, std::string_view value) {
   if (value.empty()) {
-    out.push_back('-');
-    return;
+    *out++ = '-';
+    return out;
   }
   if (has_no_control_or_space(value)) {
-    out.append(value.data(), value.data() + value.size());
-    return;
+    std::memcpy(out, value.data(), value.size());
+    return out + value.size();
   }
-  auto special = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  const char* run = value.data();
-  const char* const end = value.data() + value.size();
-  for (const char* p = run; p != end; ++p) {
-    if (!special(*p)) continue;
-    out.append(run, p);
-    fmt::format_to(std::back_inserter(out), "%{:02X}", static_cast<unsigned char>(*p));
-    run = p + 1;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : value) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      const auto byte = static_cast<unsigned char>(c);
+      *out++ = '%';
+      *out++ = kHex[byte >> 4];
+      *out++ = kHex[byte & 0xF];
+    } else {
+      *out++ = c;
+    }
   }
-  out.append(run, end);
+  return out;
 }
 
-// Appends a decimal number: fmt::format_int, no format string to parse on every line.
-void append_number(fmt::memory_buffer& out, std::uint64_t value) {
-  fmt::format_int digits(value);
-  out.append(digits.data(), digits.data() + digits.size());
+char* put_text(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
 }
 
-// Appends value right-aligned in width characters.
-void append_padded(fmt::memory_buffer& out, std::uint64_t value, std::size_t width, char fill) {
-  fmt::format_int digits(value);
-  for (std::size_t i = digits.size(); i < width; ++i) out.push_back(fill);
-  out.append(digits.data(), digits.data() + digits.size());
+// A decimal number, right-aligned in `width` characters padded with `fill`; at most
+// max(width, 20) bytes.
+char* put_number(char* out, std::uint64_t value, std::size_t width = 0, char fill = ' ') {
+  char digits[20];
+  char* const digits_end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  const auto size = static_cast<std::size_t>(digits_end - digits);
+  for (std::size_t i = size; i < width; ++i) *out++ = fill;
+  return put_text(out, {digits, size});
+}
+
+// What write_access_line() may write for r: the numbers, separators and fixed words fit in
+// the constant, and an escaped field takes at most three bytes per byte.
+std::size_t max_access_line_size(const AccessRecord& r, std::string_view code) {
+  return 160 + code.size() +
+         3 * (r.client.size() + r.method.size() + r.url.size() + r.user.size() +
+              r.hierarchy.size() + r.peer.size() + r.mime.size());
+}
+
+// Written on every request: one pass into a buffer sized beforehand, no format string.
+char* write_access_line(char* out, const AccessRecord& r, std::string_view code) {
+  using namespace std::chrono;
+  auto since_epoch = duration_cast<milliseconds>(r.finished.time_since_epoch()).count();
+  const auto elapsed = r.elapsed.count();
+  out = put_number(out, static_cast<std::uint64_t>(since_epoch / 1000));
+  *out++ = '.';
+  out = put_number(out, static_cast<std::uint64_t>(since_epoch % 1000), 3, '0');
+  *out++ = ' ';
+  out = put_number(out, static_cast<std::uint64_t>(elapsed < 0 ? 0 : elapsed), 6, ' ');
+  *out++ = ' ';
+  out = put_field(out, r.client);
+  *out++ = ' ';
+  out = put_text(out, code);
+  *out++ = '/';
+  out = put_number(out, r.status, 3, '0');
+  *out++ = ' ';
+  out = put_number(out, r.bytes);
+  *out++ = ' ';
+  out = put_field(out, r.method);
+  *out++ = ' ';
+  out = put_field(out, r.url);
+  *out++ = ' ';
+  out = put_field(out, r.user);
+  *out++ = ' ';
+  out = put_field(out, r.hierarchy.empty() ? std::string_view("HIER_NONE") : r.hierarchy);
+  *out++ = '/';
+  out = put_field(out, r.peer);
+  *out++ = ' ';
+  // A media type keeps its parameters in Squid's log, joined without spaces.
+  out = put_field(out, r.mime);
+  *out++ = '\n';
+  return out;
+}
+
+// The line in `buffer`, which grows to fit it and is reused: no allocation per line.
+std::string_view format_into(std::vector<char>& buffer, const AccessRecord& r) {
+  const std::string_view code = to_string(r.code);
+  const std::size_t room = max_access_line_size(r, code);
+  if (buffer.size() < room) buffer.resize(room);
+  const char* end = write_access_line(buffer.data(), r, code);
+  return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
 
 }  // namespace
 
-void append_access_line(fmt::memory_buffer& out, const AccessRecord& r) {
-  using namespace std::chrono;
-  // Written on every request: plain appends rather than a format string.
-  auto since_epoch = duration_cast<milliseconds>(r.finished.time_since_epoch()).count();
-  const auto elapsed = r.elapsed.count();
-  append_number(out, static_cast<std::uint64_t>(since_epoch / 1000));
-  out.push_back('.');
-  append_padded(out, static_cast<std::uint64_t>(since_epoch % 1000), 3, '0');
-  out.push_back(' ');
-  append_padded(out, static_cast<std::uint64_t>(elapsed < 0 ? 0 : elapsed), 6, ' ');
-  out.push_back(' ');
-  append_field(out, r.client);
-  out.push_back(' ');
-  std::string_view code = to_string(r.code);
-  out.append(code.data(), code.data() + code.size());
-  out.push_back('/');
-  append_padded(out, r.status, 3, '0');
-  out.push_back(' ');
-  append_number(out, r.bytes);
-  out.push_back(' ');
-  append_field(out, r.method);
-  out.push_back(' ');
-  append_field(out, r.url);
-  out.push_back(' ');
-  append_field(out, r.user);
-  out.push_back(' ');
-  append_field(out, r.hierarchy.empty() ? std::string_view("HIER_NONE") : r.hierarchy);
-  out.push_back('/');
-  append_field(out, r.peer);
-  out.push_back(' ');
-  // A media type keeps its parameters in Squid's log, joined without spaces.
-  append_field(out, r.mime);
-  out.push_back('\n');
-}
-
 std::string format_access_line(const AccessRecord& r) {
-  fmt::memory_buffer out;
-  append_access_line(out, r);
-  return fmt::to_string(out);
+  std::vector<char> buffer;
+  return std::string(format_into(buffer, r));
 }
 
 std::string AccessLog::open_file(const std::string& path, std::FILE** file, bool* owned) {
@@ -164,9 +186,8 @@ std::string AccessLog::reopen(const std::string& path) {
 
 void AccessLog::write(const AccessRecord& r) {
   // Formatted outside the lock, into a buffer each thread keeps: no allocation per line.
-  thread_local fmt::memory_buffer line;
-  line.clear();
-  append_access_line(line, r);
+  thread_local std::vector<char> buffer;
+  const std::string_view line = format_into(buffer, r);
   bool wake = false;
   {
     std::lock_guard lock(queue_mutex_);

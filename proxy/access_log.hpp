@@ -2,8 +2,6 @@
 //   time.ms elapsed client CODE/status bytes method URL user HIER/peer mime
 #pragma once
 
-#include <fmt/format.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -35,8 +33,6 @@ struct AccessRecord {
 // Formats one line (with trailing newline). Fields that could hold spaces are escaped
 // so a line always splits into exactly ten fields.
 std::string format_access_line(const AccessRecord& r);
-// The same line appended to `out`.
-void append_access_line(fmt::memory_buffer& out, const AccessRecord& r);
 
 // Lines are formatted by the thread that finished the request and written by the log's own
 // thread in batches (at most kFlushDelay late, or sooner once kFlushBytes are waiting): a

@@ -50,7 +50,8 @@ Forwarder::Forwarder(Services& services, OriginPool& origins, beast::tcp_stream&
       request_(request),
       target_(target),
       check_destination_(check_destination),
-      key_(cache::normalize_cache_key(target.url)),
+      key_(target.normal_url ? std::optional<std::string>(target.url)
+                             : cache::normalize_cache_key(target.url)),
       policy_(services.policy) {
   // Squid's refresh_pattern: per-URL heuristic freshness rules, matched on the URL as sent.
   policy_.heuristic =

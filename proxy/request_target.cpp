@@ -9,6 +9,7 @@
 #include "cache/cache_key.hpp"
 #include "cache/direct_mapped_memo.hpp"
 #include "proxy/version.hpp"
+#include "proxy/wire_format.hpp"
 
 namespace cacheproxy {
 
@@ -79,6 +80,7 @@ struct AbsoluteTarget {
   std::uint16_t port = 0;
   std::string path;
   std::string_view reason;  // why a target is invalid (a literal)
+  bool normal_url = false;  // cache::is_normal_url(target)
 };
 
 AbsoluteTarget invalid_absolute(std::string_view reason) {
@@ -106,6 +108,7 @@ std::optional<AbsoluteTarget> split_normal_target(std::string_view target) {
     t.port = *port;
   }
   t.path = std::string(rest.substr(path_at));
+  t.normal_url = true;
   return t;
 }
 
@@ -144,6 +147,7 @@ AbsoluteTarget parse_absolute_target(std::string_view target) {
     t.path += '?';
     t.path += std::string_view(url->encoded_query());
   }
+  t.normal_url = cache::is_normal_url(target);
   return t;
 }
 
@@ -192,6 +196,7 @@ RequestTarget classify_target(http::verb method, std::string_view target,
   t.host = std::move(parsed.host);
   t.port = parsed.port;
   t.path = std::move(parsed.path);
+  t.normal_url = parsed.normal_url;
   if (names_self(t.host, t.port, self, visible_hostname)) t.kind = TargetKind::local;
   return t;
 }
@@ -199,15 +204,15 @@ RequestTarget classify_target(http::verb method, std::string_view target,
 void append_via_value(fmt::memory_buffer& out, unsigned http_version,
                       std::string_view visible_hostname) {
   // On every response: appends, not a format string.
-  auto append = [&out](std::string_view text) { out.append(text.data(), text.data() + text.size()); };
-  fmt::format_int major(http_version / 10), minor(http_version % 10);
-  append(std::string_view(major.data(), major.size()));
+  using wire::append;
+  using wire::append_number;
+  append_number(out, http_version / 10);
   out.push_back('.');
-  append(std::string_view(minor.data(), minor.size()));
+  append_number(out, http_version % 10);
   out.push_back(' ');
-  append(visible_hostname);
-  append(" (cacheproxy/");
-  append(kVersion);
+  append(out, visible_hostname);
+  append(out, " (cacheproxy/");
+  append(out, kVersion);
   out.push_back(')');
 }
 

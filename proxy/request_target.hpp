@@ -29,6 +29,9 @@ struct RequestTarget {
   std::string path;         // origin-form: path and query, never empty ("/")
   std::string url;          // the absolute URL as received (for logs)
   std::string_view reason;  // why a target is invalid
+  // A forwarded URL already in the cache's normal form (cache::is_normal_url): its own cache
+  // key, which then needs no second look.
+  bool normal_url = false;
 };
 
 // Classifies a request target. `self` lists the proxy's own listen addresses and its visible

@@ -37,13 +37,14 @@ void check_request(const http::request<http::buffer_body>& req) {
       req.method(), req.target(), self, "cacheproxy", cacheproxy::TargetParse::parser_only);
   require(target.kind == parsed.kind && target.host == parsed.host &&
           target.port == parsed.port && target.path == parsed.path && target.url == parsed.url &&
-          target.reason == parsed.reason);
+          target.reason == parsed.reason && target.normal_url == parsed.normal_url);
   switch (target.kind) {
     case cacheproxy::TargetKind::forward:
       require(!target.host.empty() && target.port != 0);
       require(!target.path.empty() && target.path.front() == '/');
-      // A URL the proxy forwards always has a cache key.
+      // A URL the proxy forwards always has a cache key; a normal one is its own.
       require(cacheproxy::cache::normalize_cache_key(target.url).has_value());
+      require(!target.normal_url || cacheproxy::cache::normalize_parsed(target.url) == target.url);
       break;
     case cacheproxy::TargetKind::connect:
       require(!target.host.empty() && target.port != 0);

@@ -1,6 +1,7 @@
 #include "proxy/access_log.hpp"
 
 #include <catch2/catch.hpp>
+#include <limits>
 #include <sstream>
 
 using namespace cacheproxy;
@@ -42,4 +43,23 @@ TEST_CASE("access log lines follow Squid's native format", "[access_log]") {
         "1700000000.123     42 127.0.0.1 TCP_MEM_HIT/200 1234 GET "
         "http://example.test/0123456789abcdef/x%20y \xC3\xA9t\xC3\xA9-0123456789abcdef\x01 "
         "HIER_NONE/- -\n");
+}
+
+TEST_CASE("an access line escaped throughout fits the room reserved for it", "[access_log]") {
+  // Every byte of every text field escaped (three bytes each), and the widest numbers: the
+  // line is formatted into a buffer sized beforehand (ASan checks the bound in CI).
+  const std::string spaces(300, ' ');
+  std::string escaped;
+  for (int i = 0; i < 300; ++i) escaped += "%20";
+  AccessRecord r;
+  r.finished = std::chrono::system_clock::time_point(std::chrono::milliseconds(-1));
+  r.elapsed = std::chrono::milliseconds(std::numeric_limits<std::int64_t>::max());
+  r.client = r.method = r.url = r.user = r.hierarchy = r.peer = r.mime = spaces;
+  r.code = ResultCode::tcp_refresh_unmodified;
+  r.status = std::numeric_limits<unsigned>::max();
+  r.bytes = std::numeric_limits<std::uint64_t>::max();
+  std::string line = format_access_line(r);
+  CHECK(line.find(" 9223372036854775807 " + escaped + " TCP_REFRESH_UNMODIFIED/4294967295 "
+                  "18446744073709551615 " + escaped + " " + escaped + " " + escaped + " " +
+                  escaped + "/" + escaped + " " + escaped + "\n") != std::string::npos);
 }

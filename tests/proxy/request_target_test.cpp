@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_key.hpp"
 #include "support/generated_urls.hpp"
 
 using namespace cacheproxy;
@@ -122,6 +123,7 @@ TEST_CASE("a target split by hand is classified as the parser classifies it",
   };
   const std::vector<ListenAddress> self{{"127.0.0.1", 3128}};
   int forwarded = 0;
+  int normal = 0;
   for (const std::string& target :
        cacheproxy::testing::generated_urls(pieces, 20000, 0x9E3779B97F4A7C15u)) {
     CAPTURE(target);
@@ -134,7 +136,12 @@ TEST_CASE("a target split by hand is classified as the parser classifies it",
     REQUIRE(a.path == b.path);
     REQUIRE(a.url == b.url);
     REQUIRE(a.reason == b.reason);
+    REQUIRE(a.normal_url == b.normal_url);
+    // A URL said to be in normal form is its own cache key.
+    if (a.normal_url) REQUIRE(cacheproxy::cache::normalize_parsed(a.url) == a.url);
+    if (a.normal_url) ++normal;
     if (a.kind == TargetKind::forward) ++forwarded;
   }
   CHECK(forwarded > 1000);
+  CHECK(normal > 100);
 }
