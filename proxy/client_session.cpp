@@ -80,6 +80,8 @@ class ClientSession {
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream_.socket(), buffer_, parser, use_tuple);
       deadline_.disarm();
+      // Timed out: closed at once, as a Beast stream closes on its timeout (no lingering).
+      if (deadline_.expired()) co_return;
       if (ec) {
         co_await answer_read_error(ec, parser);
         break;
@@ -88,6 +90,7 @@ class ClientSession {
       InFlight in_flight(services_.in_flight);
       Exchange ex = co_await dispatch(parser);
       log(parser, ex, started);
+      if (deadline_.expired()) co_return;  // a client that stopped reading a memory hit
       target_ = RequestTarget{};  // an idle connection keeps no copy of the last URL's parts
       // A body the exchange did not read would be parsed as the next request.
       if (!ex.keep_alive || !parser.is_done()) {

@@ -110,6 +110,13 @@ TEST_CASE("an idle client is disconnected after client_idle_timeout", "[proxy][e
   auto start = std::chrono::steady_clock::now();
   CHECK(client.closed_by_peer());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+  // The proxy's end is closed too, not left draining the idle client (that lingers 2 s).
+  const auto closed = std::chrono::steady_clock::now();
+  while (proxy.server().stats().snapshot().active_connections != 0 &&
+         std::chrono::steady_clock::now() - closed < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(proxy.server().stats().snapshot().active_connections == 0);
 }
 
 TEST_CASE("a request header that never completes is dropped after client_header_timeout",
@@ -318,7 +325,8 @@ TEST_CASE("a client that stops reading a memory hit is dropped after client_writ
                sizeof read_timeout);
   stalled.connect({boost::asio::ip::make_address("127.0.0.1"), proxy.port()});
   boost::asio::write(stalled, boost::asio::buffer("GET " + url + " HTTP/1.1\r\nHost: x\r\n\r\n"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // reads nothing meanwhile
+  // Reads nothing for a while: the deadline passes 300-500 ms after the write started.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
 
   // What the proxy sent before it gave up, then the end of the connection.
   std::size_t received = 0;
@@ -337,6 +345,13 @@ TEST_CASE("a client that stops reading a memory hit is dropped after client_writ
   }
   CHECK(ended);
   CHECK(received < body.size());
+  // And the proxy's end is closed, not left draining the client for another 2 s.
+  const auto closed = std::chrono::steady_clock::now();
+  while (proxy.server().stats().snapshot().active_connections != 0 &&
+         std::chrono::steady_clock::now() - closed < std::chrono::milliseconds(700)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(proxy.server().stats().snapshot().active_connections == 0);
   std::vector<std::string> lines = proxy.access_log_lines(3);
   REQUIRE(lines.size() == 3);
   INFO(lines[1] << "\n" << lines[2]);
