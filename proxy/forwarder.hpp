@@ -37,8 +37,7 @@ class Forwarder {
   // client_deadline: the coarse deadline for writes on the socket itself (memory hits).
   Forwarder(Services& services, OriginPool& origins, boost::beast::tcp_stream& client,
             SocketDeadline& client_deadline, boost::beast::flat_buffer& client_buffer,
-            RequestParser& request,
-            const RequestTarget& target, bool check_destination);
+            RequestParser& request, const RequestTarget& target, bool check_destination);
 
   boost::asio::awaitable<Exchange> run();
 

@@ -1,9 +1,10 @@
 // Coarse deadlines for the client side's every-request waits (reading a request header,
 // writing a memory hit). A Beast stream timer costs each read or write a timer-queue insert,
 // a cancel and a completion handler run through the scheduler: about a sixth of a memory
-// hit's instructions. Arming a SocketDeadline is two stores; once per tick the thread's
+// hit's instructions. Arming a SocketDeadline is a few stores; once per tick the thread's
 // SocketDeadlines cancels the socket of every connection past its deadline, as Traffic
-// Server's inactivity cop and nginx's timer sweep do. A deadline fires up to one tick late.
+// Server's inactivity cop does. A deadline fires at least its timeout after it was armed and
+// at most two ticks later than that.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
