@@ -3,16 +3,20 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "proxy/wire_format.hpp"
+
 namespace cacheproxy {
 
 namespace {
+
+using wire::put_number;
+using wire::put_text;
 
 // Whether value has no byte at or below the space: then it has none append_field escapes.
 // Sixteen bytes at a time, since every line's URL goes through here.
@@ -55,21 +59,6 @@ char* put_field(char* out, std::string_view value) {
     }
   }
   return out;
-}
-
-char* put_text(char* out, std::string_view text) {
-  std::memcpy(out, text.data(), text.size());
-  return out + text.size();
-}
-
-// A decimal number, right-aligned in `width` characters padded with `fill`; at most
-// max(width, 20) bytes.
-char* put_number(char* out, std::uint64_t value, std::size_t width = 0, char fill = ' ') {
-  char digits[20];
-  char* const digits_end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  const auto size = static_cast<std::size_t>(digits_end - digits);
-  for (std::size_t i = size; i < width; ++i) *out++ = fill;
-  return put_text(out, {digits, size});
 }
 
 // What write_access_line() may write for r: the numbers, separators and fixed words fit in

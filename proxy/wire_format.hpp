@@ -1,9 +1,10 @@
-// Appending the pieces of an HTTP/1.x header to a buffer: the hand-written writers of the hot
-// paths (whole_object_response, relay_header) format with plain appends, not format strings.
+// Writing the pieces of an HTTP/1.x header, or of a log line, without format strings: the
+// hand-written writers of the hot paths (whole_object_response, relay_header, access_log).
 #pragma once
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -24,9 +25,27 @@ inline void append(fmt::memory_buffer& out, std::string_view text) {
   std::memcpy(out.data() + size, text.data(), text.size());
 }
 
+// Into a buffer sized beforehand: each returns the end of what it wrote.
+inline char* put_text(char* out, std::string_view text) {
+  if (text.empty()) return out;  // memcpy must not see the null pointer an empty view may hold
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// A decimal number, right-aligned in `width` characters padded with `fill`; at most
+// max(width, 20) bytes.
+inline char* put_number(char* out, std::uint64_t value, std::size_t width = 0,
+                        char fill = ' ') {
+  char digits[20];
+  char* const digits_end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  const auto size = static_cast<std::size_t>(digits_end - digits);
+  for (std::size_t i = size; i < width; ++i) *out++ = fill;
+  return put_text(out, {digits, size});
+}
+
 inline void append_number(fmt::memory_buffer& out, std::uint64_t value) {
-  fmt::format_int digits(value);
-  append(out, std::string_view(digits.data(), digits.size()));
+  char digits[20];
+  append(out, {digits, static_cast<std::size_t>(put_number(digits, value) - digits)});
 }
 
 // "HTTP/1.1" for version 11.

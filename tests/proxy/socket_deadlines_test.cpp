@@ -38,31 +38,42 @@ void start_read(tcp::socket& socket, std::array<char, 16>& buffer,
                          [&result](boost::system::error_code ec, std::size_t) { result = ec; });
 }
 
-}  // namespace
+// A socket pair and a deadline list whose sweeps the test makes at chosen times after t0.
+struct ManualSweep {
+  ManualSweep() { deadlines.sweep(t0); }
 
-TEST_CASE("a socket deadline cancels the pending read once it has passed, never before",
-          "[proxy][deadlines]") {
+  void start_server_read() { start_read(pair.server, buffer, result); }
+
+  // Sweeps as if `after` had passed since t0, then runs what the sweep completed.
+  void sweep_after(std::chrono::steady_clock::duration after) {
+    deadlines.sweep(t0 + after);
+    ioc.poll();
+  }
+
   asio::io_context ioc;
-  SocketPair pair(ioc);
+  SocketPair pair{ioc};
   SocketDeadlines deadlines;
-  const auto t0 = std::chrono::steady_clock::now();
-  deadlines.sweep(t0);
-  SocketDeadline deadline(deadlines, pair.server);
-  deadline.expires_after(1s);
+  const std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   std::array<char, 16> buffer{};
   std::optional<boost::system::error_code> result;
-  start_read(pair.server, buffer, result);
+};
 
-  deadlines.sweep(t0 + 500ms);
-  ioc.poll();
+}  // namespace
+
+TEST_CASE_METHOD(ManualSweep,
+                 "a socket deadline cancels the pending read once it has passed, never before",
+                 "[proxy][deadlines]") {
+  SocketDeadline deadline(deadlines, pair.server);
+  deadline.expires_after(1s);
+  start_server_read();
+
+  sweep_after(500ms);
   CHECK_FALSE(result);
-  deadlines.sweep(t0 + 1s);  // armed up to a tick after t0: one second may not have passed
-  ioc.poll();
+  sweep_after(1s);  // armed up to a tick after t0: one second may not have passed
   CHECK_FALSE(result);
   CHECK_FALSE(deadline.expired());
 
-  deadlines.sweep(t0 + 1s + 2 * SocketDeadlines::kTick);
-  ioc.poll();
+  sweep_after(1s + 2 * SocketDeadlines::kTick);
   REQUIRE(result);
   CHECK(*result == asio::error::operation_aborted);
   CHECK(deadline.expired());
@@ -71,7 +82,7 @@ TEST_CASE("a socket deadline cancels the pending read once it has passed, never 
   deadline.expires_after(1s);
   CHECK_FALSE(deadline.expired());
   result.reset();
-  start_read(pair.server, buffer, result);
+  start_server_read();
   asio::write(pair.client, asio::buffer("x", 1));
   ioc.restart();  // poll() stopped it when the cancelled read left it without work
   ioc.run_for(2s);
@@ -79,28 +90,19 @@ TEST_CASE("a socket deadline cancels the pending read once it has passed, never 
   CHECK(!*result);
 }
 
-TEST_CASE("a disarmed socket deadline cancels nothing", "[proxy][deadlines]") {
-  asio::io_context ioc;
-  SocketPair pair(ioc);
-  SocketDeadlines deadlines;
-  const auto t0 = std::chrono::steady_clock::now();
-  deadlines.sweep(t0);
+TEST_CASE_METHOD(ManualSweep, "a disarmed socket deadline cancels nothing", "[proxy][deadlines]") {
   std::optional<SocketDeadline> deadline(std::in_place, deadlines, pair.server);
   deadline->expires_after(100ms);
   deadline->disarm();
-  std::array<char, 16> buffer{};
-  std::optional<boost::system::error_code> result;
-  start_read(pair.server, buffer, result);
-  deadlines.sweep(t0 + 10s);
-  ioc.poll();
+  start_server_read();
+  sweep_after(10s);
   CHECK_FALSE(result);
   CHECK_FALSE(deadline->expired());
 
   // Nor does one destroyed while armed: it leaves the sweep's list as it goes.
   deadline->expires_after(100ms);
   deadline.reset();
-  deadlines.sweep(t0 + 20s);
-  ioc.poll();
+  sweep_after(20s);
   CHECK_FALSE(result);
 }
 
