@@ -16,9 +16,10 @@ struct LevelDbStoreOptions {
   std::size_t chunk_bytes = 256 * 1024;  // body chunk size in LevelDB values
   std::size_t block_cache_bytes = 8 << 20;
   // LevelDB's memtable (held twice while one is flushed). Larger ones mean fewer level-0
-  // files, but 16 MiB raised the peak resident size on a miss-heavy load by ~60 MiB (each
-  // body is its own allocation in the memtable's arena) for no CPU saving we could measure
-  // over LevelDB's default, so that default stays.
+  // files and compactions: with bodies in the segment files, 16 MiB saved 5-12% of the CPU
+  // per miss once the disk cache was full (evicting), and raised the peak resident size by
+  // 15-17 MiB, past Traffic Server's in some runs; 8 MiB saved nothing measurable (session
+  // 12, docs/BENCHMARKS.md). LevelDB's default stays.
   std::size_t write_buffer_bytes = 4 << 20;
   // Size of the body segment files (body_segments.hpp) in <directory>/bodies; 0 means a
   // 32nd of the budget, within [1 MiB, 64 MiB].
