@@ -7,8 +7,8 @@
 //
 // A chunk record holds a pointer to the chunk's bytes in a segment file, written there before
 // the record. Deleting the record leaves the bytes as garbage; the segment collector (its own
-// thread) copies the live extents out of the segment with the least live data and deletes it,
-// whenever the segments hold more than the budget allows (kSegmentSlack).
+// thread) deletes segments nothing points into and copies the live extents out of the least
+// live ones, whenever the segments hold more than the budget allows (segment_collection.hpp).
 #include "cache/leveldb_store.hpp"
 
 #include <fmt/format.h>
@@ -30,12 +30,14 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/body_segments.hpp"
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
 #include "cache/policy_state_file.hpp"
+#include "cache/segment_collection.hpp"
 #include "cache/pread_env.hpp"
 #include "cache/eviction_policy.hpp"
 
@@ -54,14 +56,6 @@ constexpr std::size_t kUseFlushCount = 64;
 constexpr std::uint64_t kMaxChunkBytes = 1u << 30;
 // Deletions at open are written in batches of this many.
 constexpr int kOpenBatchOps = 1024;
-// The segment files may hold this fraction of the live bytes as garbage (deleted or replaced
-// bodies) before the collector copies a segment's live extents out and deletes it: disk use
-// stays within (1 + kSegmentSlack) x budget plus two segments. A larger slack would copy less
-// (each collected segment is then emptier) at the cost of disk space.
-constexpr double kSegmentSlack = 0.25;
-// A segment more live than this is not worth copying to free the rest; the bytes over the
-// allowance are then in inserts still running or in the active segment.
-constexpr double kMaxCollectedLiveRatio = 0.9;
 // The collector installs copied extents in batches of at most this many records or bytes.
 constexpr std::size_t kCollectBatchRecords = 256;
 constexpr std::uint64_t kCollectBatchBytes = 4 << 20;
@@ -91,7 +85,8 @@ bool parse_use_value(std::string_view v, std::uint64_t* use, EvictionRank* rank)
   }
   if (v.size() != kUseValueBytes || !get_big_endian64(v.substr(0, 8), use)) return false;
   std::uint64_t frequency_word = 0, priority_bits = 0;
-  for (char c : v.substr(8, 4)) frequency_word = (frequency_word << 8) | static_cast<unsigned char>(c);
+  for (char c : v.substr(8, 4))
+    frequency_word = (frequency_word << 8) | static_cast<unsigned char>(c);
   if (!get_big_endian64(v.substr(12), &priority_bits)) return false;
   const double priority = std::bit_cast<double>(priority_bits);
   // A damaged rank is only a worse guess of the entry's value: rank it as new.
@@ -226,10 +221,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void collector_loop();
   bool collection_due();
   bool collection_due(std::uint64_t live_bytes) const;
-  // Deletes every sealed segment no chunk points into, or copies the live extents of the one
-  // with the least live data into the active segment and deletes it. Returns false if there
-  // was nothing to collect.
-  bool collect_segment();
+  // Scans the chunk records for the live bytes of each sealed segment, then frees what
+  // plan_collection() says: deletes the dead segments and copies the live extents of the
+  // others into the active segment before deleting them. Returns false if there was
+  // nothing to collect.
+  bool collect_segments();
   // Copies extents (chunk record key, extent in the segment being collected) and points
   // their records at the copies, unless a record changed meanwhile.
   bool move_extents(const std::vector<std::pair<std::string, BodyExtent>>& records);
@@ -1085,7 +1081,7 @@ void Engine::collector_loop() {
     while (!stopping_ && collection_due()) {
       const std::uint64_t total = segments_.total_bytes();
       if (fruitless_at != 0 && total < fruitless_at + segments_.segment_bytes()) break;
-      if (!collect_segment()) {
+      if (!collect_segments()) {
         fruitless_at = total;
         break;
       }
@@ -1105,22 +1101,16 @@ bool Engine::collection_due() {
 }
 
 bool Engine::collection_due(std::uint64_t live) const {
-  const auto slack = std::max<std::uint64_t>(static_cast<std::uint64_t>(live * kSegmentSlack),
-                                             2 * segments_.segment_bytes());
-  return segments_.total_bytes() > live + slack;
+  return cache::collection_due(segments_.total_bytes(), live, segments_.segment_bytes());
 }
 
-bool Engine::collect_segment() {
+bool Engine::collect_segments() {
   // Listed before the scan: a segment sealed with nothing unsettled by now has every record
   // that points into it written, so the scan's snapshot sees them all.
-  std::unordered_map<std::uint32_t, std::uint64_t> collectable;  // segment -> live bytes
-  std::unordered_map<std::uint32_t, std::uint64_t> size;
-  for (const SegmentInfo& info : segments_.list()) {
-    if (info.sealed && info.unsettled == 0) {
-      collectable.emplace(info.number, 0);
-      size.emplace(info.number, info.bytes);
-    }
-  }
+  std::unordered_map<std::uint32_t, SealedSegment> collectable;
+  for (const SegmentInfo& info : segments_.list())
+    if (info.sealed && info.unsettled == 0)
+      collectable.emplace(info.number, SealedSegment{info.number, info.bytes, 0});
   if (collectable.empty()) {
     // Only the active segment holds garbage: seal it, so the next pass can collect it.
     return segments_.roll();
@@ -1133,35 +1123,38 @@ bool Engine::collect_segment() {
        it->Next()) {
     const std::optional<BodyExtent> e = decode_body_extent(to_view(it->value()));
     if (!e) continue;
-    if (auto c = collectable.find(e->segment); c != collectable.end()) c->second += e->length;
+    if (auto c = collectable.find(e->segment); c != collectable.end()) c->second.live += e->length;
   }
   if (!it->status().ok()) return false;
   it.reset();
 
-  std::optional<std::uint32_t> victim;
-  double victim_ratio = 2;
-  bool removed_any = false;
-  for (const auto& [number, live] : collectable) {
-    if (live == 0) {
-      segments_.remove(number);
-      removed_any = true;
-      std::lock_guard lock(mutex_);
-      ++counters_.segments_collected;
-      continue;
-    }
-    const double ratio = static_cast<double>(live) / static_cast<double>(size[number]);
-    if (ratio < victim_ratio) victim = number, victim_ratio = ratio;
+  std::vector<SealedSegment> sealed;
+  sealed.reserve(collectable.size());
+  for (const auto& [number, segment] : collectable) sealed.push_back(segment);
+  std::uint64_t live = 0;
+  {
+    std::lock_guard lock(mutex_);
+    live = index_->total_bytes();
   }
-  if (removed_any || !victim || victim_ratio > kMaxCollectedLiveRatio) return removed_any;
+  const CollectionPlan plan =
+      plan_collection(std::move(sealed), segments_.total_bytes(), live, segments_.segment_bytes());
+  for (std::uint32_t number : plan.remove) segments_.remove(number);
+  if (!plan.remove.empty()) {
+    std::lock_guard lock(mutex_);
+    counters_.segments_collected += plan.remove.size();
+  }
+  if (plan.copy.empty()) return !plan.remove.empty();
+  const std::unordered_set<std::uint32_t> victims(plan.copy.begin(), plan.copy.end());
 
-  // The victim's records, found again by a second scan (holding every segment's records at
+  // The victims' records, found again by a second scan (holding every segment's records at
   // once would cost memory in proportion to the whole store).
   std::vector<std::pair<std::string, BodyExtent>> records;
   it.reset(db_->NewIterator(ro));
   for (it->Seek(body_prefix_slice); it->Valid() && it->key().starts_with(body_prefix_slice);
        it->Next()) {
     const std::optional<BodyExtent> e = decode_body_extent(to_view(it->value()));
-    if (e && e->segment == *victim) records.emplace_back(std::string(to_view(it->key())), *e);
+    if (e && victims.contains(e->segment))
+      records.emplace_back(std::string(to_view(it->key())), *e);
   }
   if (!it->status().ok()) return false;
   it.reset();
@@ -1178,9 +1171,9 @@ bool Engine::collect_segment() {
     }
   }
   if (!move_extents(batch)) return false;
-  segments_.remove(*victim);
+  for (std::uint32_t number : victims) segments_.remove(number);
   std::lock_guard lock(mutex_);
-  ++counters_.segments_collected;
+  counters_.segments_collected += victims.size();
   return true;
 }
 
