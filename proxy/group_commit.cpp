@@ -4,7 +4,9 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace cacheproxy {
 
@@ -90,14 +92,25 @@ void GroupCommitter::run() {
           cache::PendingCommit{job.insert->get(), std::move(job.meta), job.last_bytes});
     }
     store_.commit_all(commits);
+    // One post per executor (a network thread) for the whole batch, not one per commit:
+    // each post from this thread allocates, and takes the scheduler's lock.
+    std::vector<Resumption> resumptions;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Job& job = batch[i];
       job.insert->reset();  // spent either way: its destruction touches no database
-      asio::post(job.executor, [done = std::move(job.done), ok = commits[i].committed]() mutable {
-        std::move(done)(ok);
-      });
+      auto same = std::find_if(resumptions.begin(), resumptions.end(),
+                               [&](const Resumption& r) { return r.executor == job.executor; });
+      if (same == resumptions.end())
+        same = resumptions.insert(resumptions.end(), Resumption{std::move(job.executor), {}});
+      same->waiting.emplace_back(std::move(job.done), commits[i].committed);
     }
     batch.clear();
+    for (Resumption& r : resumptions) {
+      const asio::any_io_executor executor = r.executor;
+      asio::post(executor, [waiting = std::move(r.waiting)]() mutable {
+        for (auto& [done, ok] : waiting) std::move(done)(ok);
+      });
+    }
   }
 }
 

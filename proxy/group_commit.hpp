@@ -5,7 +5,8 @@
 // than per miss, where a trip to the store pool for each commit cost two thread switches and
 // a write each.
 //
-// The awaiting coroutine resumes on its own executor with the result.
+// The awaiting coroutine resumes on its own executor with the result; the commits of a batch
+// that wait on one executor resume there in one posted function, in the order they came.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -18,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cache/entry.hpp"
@@ -53,6 +55,11 @@ class GroupCommitter {
     // Where the waiting coroutine resumes; holds outstanding work on it until then.
     boost::asio::any_io_executor executor;
     boost::asio::any_completion_handler<void(bool)> done;
+  };
+  // The commits of one batch whose coroutines resume on one executor, with their results.
+  struct Resumption {
+    boost::asio::any_io_executor executor;
+    std::vector<std::pair<boost::asio::any_completion_handler<void(bool)>, bool>> waiting;
   };
   void enqueue(Job job);
   void run();

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -106,4 +107,45 @@ TEST_CASE("a commit after stop completes with false", "[group_commit]") {
   REQUIRE(result.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
   CHECK_FALSE(result.get());
   CHECK(store->usage().entries == 0);
+}
+
+TEST_CASE("commits from two network threads in one batch each resume on their own thread",
+          "[group_commit]") {
+  TempDir dir;
+  std::unique_ptr<cache::Store> store = open_store(dir);
+  GroupCommitter committer(*store);
+  constexpr int kPerThread = 100;
+  asio::io_context first, second;
+  std::atomic<int> stored{0}, elsewhere{0};
+  std::thread::id first_id, second_id;
+  // Resumed on the thread that runs `ioc`: the batch's completions are grouped by executor,
+  // and a group posted to the wrong one would resume it on the other thread.
+  auto commit_on = [&](asio::io_context& ioc, const std::thread::id& runner, int i) {
+    asio::co_spawn(
+        ioc,
+        [&committer, &stored, &elsewhere, &runner, i]() -> asio::awaitable<void> {
+          const bool ok = co_await commit_one(committer, "k" + std::to_string(i), body_of(i));
+          if (ok) ++stored;
+          if (std::this_thread::get_id() != runner) ++elsewhere;
+        },
+        asio::detached);
+  };
+  for (int i = 0; i < kPerThread; ++i) {
+    commit_on(first, first_id, i);
+    commit_on(second, second_id, kPerThread + i);
+  }
+  std::thread a([&] {
+    first_id = std::this_thread::get_id();
+    first.run();
+  });
+  std::thread b([&] {
+    second_id = std::this_thread::get_id();
+    second.run();
+  });
+  a.join();
+  b.join();
+  committer.stop();
+  CHECK(stored == 2 * kPerThread);
+  CHECK(elsewhere == 0);
+  CHECK(store->usage().entries == 2 * kPerThread);
 }
