@@ -11,6 +11,7 @@
 
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
+#include "proxy/header_read.hpp"
 #include "proxy/in_flight.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/message_checks.hpp"
@@ -78,7 +79,7 @@ class ClientSession {
       // and its timer: this wait comes with every request (see socket_deadlines.hpp).
       deadline_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
       first = false;
-      auto [ec, n] = co_await http::async_read_header(stream_.socket(), buffer_, parser, use_tuple);
+      auto [ec, n] = co_await read_header(stream_.socket(), buffer_, parser);
       deadline_.disarm();
       // Timed out: closed at once, as a Beast stream closes on its timeout (no lingering).
       if (deadline_.expired()) co_return;
@@ -328,8 +329,9 @@ class ClientSession {
 
   void log(const RequestParser& parser, const Exchange& ex,
            std::chrono::steady_clock::time_point started) {
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
+    // One clock read for the log line and the latency histogram: it comes with every request.
+    const auto took = std::chrono::steady_clock::now() - started;
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(took);
     services_.stats.count_result(ex.code);
     AccessRecord r;
     r.finished = std::chrono::system_clock::now();
@@ -344,7 +346,7 @@ class ClientSession {
     r.hierarchy = ex.direct ? "HIER_DIRECT" : "HIER_NONE";
     r.peer = ex.peer;
     r.mime = ex.mime_text();
-    services_.stats.observe_request(ex.code, r.method, std::chrono::steady_clock::now() - started);
+    services_.stats.observe_request(ex.code, r.method, took);
     services_.access_log.write(r);
     // The target's host as parsed for this request; the logged URL only when there is none.
     const std::string host = target_.host.empty() ? host_of_target(url_) : host_key(target_.host);

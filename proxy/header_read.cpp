@@ -1,0 +1,60 @@
+#include "proxy/header_read.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <tuple>
+
+namespace cacheproxy {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+template <bool isRequest>
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
+    asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
+    http::basic_parser<isRequest>& parser) {
+  std::size_t consumed = 0;
+  boost::system::error_code ec;
+  while (!parser.is_header_done()) {
+    if (buffer.size() > 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      consumed += used;
+      buffer.consume(used);
+      if (ec != http::error::need_more) {
+        if (ec) break;
+        continue;
+      }
+      ec = {};
+    }
+    // As Beast reads: up to 64 KiB at a time, within the buffer's max_size.
+    const std::size_t size = boost::beast::read_size(buffer, 65536);
+    if (size == 0) {
+      ec = http::error::buffer_overflow;
+      break;
+    }
+    std::size_t n = 0;
+    std::tie(ec, n) =
+        co_await socket.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) {
+        ec = http::error::end_of_stream;
+        break;
+      }
+      // Closed mid-header: the parser says what that makes of it (partial_message).
+      ec = {};
+      parser.put_eof(ec);
+      break;
+    }
+    if (ec) break;
+  }
+  co_return std::pair{ec, consumed};
+}
+
+template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header<true>(
+    asio::ip::tcp::socket&, boost::beast::flat_buffer&, http::basic_parser<true>&);
+
+}  // namespace cacheproxy
