@@ -12,10 +12,9 @@ namespace cacheproxy {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-template <bool isRequest>
+template <class Stream, bool isRequest>
 asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
-    asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
-    http::basic_parser<isRequest>& parser) {
+    Stream& stream, boost::beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser) {
   std::size_t consumed = 0;
   boost::system::error_code ec;
   while (!parser.is_header_done()) {
@@ -37,7 +36,7 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
     }
     std::size_t n = 0;
     std::tie(ec, n) =
-        co_await socket.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+        co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
     buffer.commit(n);
     if (ec == asio::error::eof) {
       if (!parser.got_some()) {
@@ -54,7 +53,9 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
   co_return std::pair{ec, consumed};
 }
 
-template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header<true>(
+template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
     asio::ip::tcp::socket&, boost::beast::flat_buffer&, http::basic_parser<true>&);
+template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
+    boost::beast::tcp_stream&, boost::beast::flat_buffer&, http::basic_parser<false>&);
 
 }  // namespace cacheproxy

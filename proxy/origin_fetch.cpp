@@ -21,6 +21,7 @@
 #include "proxy/cache_fill.hpp"
 #include "proxy/exchange_helpers.hpp"
 #include "proxy/forwarder.hpp"
+#include "proxy/header_read.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/offload.hpp"
 #include "proxy/relay_header.hpp"
@@ -203,8 +204,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
         if (req.method() == http::verb::head) parser->skip(true);
         origin->stream.expires_after(config.origin_read_timeout);
         std::size_t n = 0;
-        std::tie(ec, n) =
-            co_await http::async_read_header(origin->stream, origin_buffer_, *parser, use_tuple);
+        std::tie(ec, n) = co_await read_header(origin->stream, origin_buffer_, *parser);
         unsigned status = ec ? 0 : parser->get().result_int();
         interim = status / 100 == 1 && status != 101;
         if (interim && status == 103 && req.version() >= 11) {

@@ -121,3 +121,34 @@ TEST_CASE("read_header ends as Beast does when the peer closes or sends too much
     CHECK(ours.left == beast.left);
   }
 }
+
+TEST_CASE("read_header reads an origin's response header through a Beast stream, under its "
+          "timeout",
+          "[header_read]") {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  boost::beast::tcp_stream origin(ioc);
+  origin.socket().connect(acceptor.local_endpoint());
+  tcp::socket peer = acceptor.accept();
+  asio::write(peer, asio::buffer(std::string_view(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")));
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> first;
+  first.skip(true);
+  origin.expires_after(std::chrono::seconds(5));
+  auto done = asio::co_spawn(ioc, read_header(origin, buffer, first), asio::use_future);
+  ioc.run();
+  auto [ec, consumed] = done.get();
+  REQUIRE_FALSE(ec);
+  CHECK(first.get().result_int() == 200);
+  CHECK(consumed == 38);
+
+  // The peer sends nothing more: the stream's timer ends the next read with its timeout.
+  buffer.consume(buffer.size());
+  http::response_parser<http::empty_body> second;
+  origin.expires_after(std::chrono::milliseconds(200));
+  ioc.restart();
+  auto timed_out = asio::co_spawn(ioc, read_header(origin, buffer, second), asio::use_future);
+  ioc.run();
+  CHECK(timed_out.get().first == boost::beast::error::timeout);
+}
