@@ -234,6 +234,20 @@ TEST_CASE("common names and dates are stored short, and only one way", "[entry_c
   REQUIRE(decode_entry_meta(coded(40, 0)));  // the table's last name, an empty value
   REQUIRE_FALSE(decode_entry_meta(coded(41, 0)));
 
+  // Every name of the table, inserted as spelled there, is written as its code.
+  for (std::uint64_t code = 1; code <= 40; ++code) {
+    const std::optional<EntryMeta> named = decode_entry_meta(coded(code, 0));
+    REQUIRE(named);
+    const std::string name(named->headers.begin()->name_string());
+    INFO(name);
+    EntryMeta m;
+    m.status = 200;
+    m.headers.insert(name, "");
+    m.body_size = 10;
+    m.body_id = 7;
+    REQUIRE(encode_entry_meta(m) == coded(code, 0));
+  }
+
   // A version 1 record (names and dates spelled out) is not read as version 2.
   std::string v1 = "\xCE\x01\xC8\x01";
   v1 += varint(1) + varint(5) + "X-Num" + varint(1) + "5" + varint(0);
