@@ -31,10 +31,15 @@ CollectionPlan plan_collection(std::vector<SealedSegment> sealed, std::uint64_t 
     return live_ratio(a) < live_ratio(b);
   });
   const std::uint64_t low_water = live_bytes + collection_slack(live_bytes, segment_bytes) / 2;
+  std::uint64_t copied = 0;
   for (const SealedSegment& s : sealed) {
     if (file_bytes <= low_water) break;
     const bool due = collection_due(file_bytes, live_bytes, segment_bytes);
     if (live_ratio(s) > (due ? kMaxCollectedLiveRatio : kMaxTopUpLiveRatio)) break;
+    // The copied extents' records are held in memory for the pass: at most a segment's worth
+    // of live bytes (as when a pass copied one segment), the rest left to the next pass.
+    if (!plan.copy.empty() && copied + s.live > segment_bytes) break;
+    copied += s.live;
     plan.copy.push_back(s.number);
     // Its live bytes are written again, into the active segment.
     file_bytes -= std::min(file_bytes, s.bytes - std::min(s.bytes, s.live));

@@ -44,7 +44,8 @@ struct CollectionPlan {
 // size of all segment files (the active one included) and the live bytes of the store.
 // Every dead segment goes; then the least live ones are copied out while the files would
 // stay over half the slack, within kMaxCollectedLiveRatio over the trigger and
-// kMaxTopUpLiveRatio under it.
+// kMaxTopUpLiveRatio under it, and at most a segment's worth of live bytes in all (the first
+// one whatever its size).
 CollectionPlan plan_collection(std::vector<SealedSegment> sealed, std::uint64_t file_bytes,
                                std::uint64_t live_bytes, std::uint64_t segment_bytes);
 

@@ -60,6 +60,20 @@ TEST_CASE("under the trigger only segments mostly garbage are copied; over it, u
   REQUIRE(full.copy.empty());  // nothing worth copying: the next pass waits for more garbage
 }
 
+TEST_CASE("a pass copies at most a segment's worth of live bytes", "[segment_collection]") {
+  // Far over the trigger, six segments 30% live: three of them (0.9 of a segment's bytes)
+  // are copied, and the fourth would pass one segment's worth. The next pass takes more.
+  const CollectionPlan plan = plan_collection(
+      {segment(1, 0.3), segment(2, 0.3), segment(3, 0.3), segment(4, 0.3), segment(5, 0.3),
+       segment(6, 0.3)},
+      kLive + 900 * kMiB, kLive, kSegment);
+  REQUIRE(plan.copy.size() == 3);
+  // One segment is always taken, however live (within the ratio): the files must come down.
+  const CollectionPlan one =
+      plan_collection({segment(1, 0.85), segment(2, 0.85)}, kLive + 600 * kMiB, kLive, kSegment);
+  REQUIRE(one.copy.size() == 1);
+}
+
 TEST_CASE("a pass under half the slack frees nothing live", "[segment_collection]") {
   const CollectionPlan plan = plan_collection({segment(1, 0), segment(2, 0.1)},
                                               kLive + 100 * kMiB, kLive, kSegment);
