@@ -16,6 +16,7 @@
 #include "cache/variants.hpp"
 #include "proxy/cache_fill.hpp"
 #include "proxy/exchange_helpers.hpp"
+#include "proxy/header_read.hpp"
 #include "proxy/in_flight.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/message_checks.hpp"
@@ -83,7 +84,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
     reader->header_limit(config.max_response_header_size);
     reader->body_limit(boost::none);
     std::size_t n = 0;
-    std::tie(ec, n) = co_await http::async_read_header(origin->stream, buffer, *reader, use_tuple);
+    std::tie(ec, n) = co_await read_header(origin->stream, buffer, *reader);
   } while (!ec && reader->get().result_int() / 100 == 1);
   if (ec || !check_framing(reader->get().base()).ok) co_return;
   http::response_parser<http::buffer_body>& parser = *reader;

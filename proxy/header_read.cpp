@@ -1,11 +1,11 @@
 #include "proxy/header_read.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <tuple>
+
+#include "proxy/exchange_helpers.hpp"
 
 namespace cacheproxy {
 
@@ -35,8 +35,7 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
       break;
     }
     std::size_t n = 0;
-    std::tie(ec, n) =
-        co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+    std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(size), exchange::use_tuple);
     buffer.commit(n);
     if (ec == asio::error::eof) {
       if (!parser.got_some()) {

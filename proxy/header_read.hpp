@@ -1,7 +1,8 @@
 // Reading an HTTP header: what http::async_read_header does, as one coroutine instead of two
 // layers of composed operations (each with its own state allocation and work tracking). A
 // client's request header is read this way for every request, and an origin's response header
-// for every miss, so the layers were a measurable share of a small hit's CPU.
+// for every miss and background revalidation, so the layers were a measurable share of a
+// small hit's CPU.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
