@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cache/background_thread.hpp"
 #include "cache/crc32c.hpp"
 #include "cache/leveldb_layout.hpp"
 
@@ -224,6 +225,7 @@ void BodySegments::queue_buffer_locked() {
 }
 
 void BodySegments::write_loop() {
+  become_background_thread("cp-seg-writer");
   std::unique_lock lock(mutex_);
   for (;;) {
     queued_.wait(lock, [this] { return stopping_ || !writing_.empty(); });

@@ -33,6 +33,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cache/background_thread.hpp"
 #include "cache/body_segments.hpp"
 #include "cache/entry_codec.hpp"
 #include "cache/leveldb_layout.hpp"
@@ -1070,6 +1071,7 @@ void Engine::evict_locked() {
 // ---- Engine: segment collection ----
 
 void Engine::collector_loop() {
+  become_background_thread("cp-seg-collect");
   // After a pass that found nothing worth collecting, the next waits until the files have
   // grown by a segment: every pass scans all the chunk records.
   std::uint64_t fruitless_at = 0;

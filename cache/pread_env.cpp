@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "cache/background_thread.hpp"
+
 namespace cacheproxy::cache {
 namespace {
 
@@ -60,6 +62,24 @@ class PreadEnv final : public leveldb::EnvWrapper {
     if (fd < 0) return io_error(name, errno);
     *result = new PreadFile(name, fd);
     return leveldb::Status::OK();
+  }
+
+  // LevelDB's compactions run in the thread behind Schedule: below the network threads.
+  void Schedule(void (*function)(void*), void* arg) override {
+    target()->Schedule(&run_lowered, new Job{function, arg});
+  }
+
+ private:
+  struct Job {
+    void (*function)(void*);
+    void* arg;
+  };
+
+  static void run_lowered(void* p) {
+    const Job job = *static_cast<Job*>(p);
+    delete static_cast<Job*>(p);
+    become_background_thread("cp-leveldb");
+    job.function(job.arg);
   }
 };
 

@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "cache/background_thread.hpp"
 #include "proxy/wire_format.hpp"
 
 namespace cacheproxy {
@@ -192,6 +193,7 @@ void AccessLog::write(const AccessRecord& r) {
 void AccessLog::flush() { write_pending(); }
 
 void AccessLog::run_writer() {
+  cache::become_background_thread("cp-access-log");
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <utility>
 
+#include "cache/background_thread.hpp"
+
 namespace cacheproxy {
 
 namespace asio = boost::asio;
@@ -66,6 +68,7 @@ void GroupCommitter::enqueue(Job job) {
 }
 
 void GroupCommitter::run() {
+  cache::become_background_thread("cp-commit");
   std::vector<Job> batch;
   std::vector<cache::PendingCommit> commits;
   while (true) {

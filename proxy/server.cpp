@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <pthread.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -179,7 +181,11 @@ std::string Server::start() {
   }
   asio::co_spawn(threads_.front()->ioc, sample_loop(stats_, shared_->history), asio::detached);
   for (auto& thread : threads_) {
-    thread->thread = std::thread([t = thread.get()] { t->ioc.run(); });
+    thread->thread = std::thread([t = thread.get()] {
+      // Named as the storage threads are (cache/background_thread.hpp), for top -H.
+      (void)pthread_setname_np(pthread_self(), "cp-net");
+      t->ioc.run();
+    });
   }
   running_ = true;
   return {};
