@@ -5,10 +5,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
 namespace cacheproxy::cache {
+
+namespace {
+std::atomic<int> nice_increment{kDefaultBackgroundNice};
+}  // namespace
+
+void set_background_nice(int increment) { nice_increment = std::clamp(increment, 0, 19); }
+
+int background_nice() { return nice_increment; }
 
 void become_background_thread(const char* name) {
   // The kernel keeps 15 characters and a terminator; a longer name would be refused.
@@ -21,8 +30,9 @@ void become_background_thread(const char* name) {
   errno = 0;
   const int process_nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::getpid()));
   if (process_nice == -1 && errno != 0) return;
-  const int target = std::min(process_nice + kBackgroundNiceIncrement, 19);
-  // Raising one's own nice value needs no privilege.
+  const int target = std::min(process_nice + background_nice(), 19);
+  // Raising one's own nice value needs no privilege; lowering it back (a smaller increment
+  // than a parent thread's) may need CAP_SYS_NICE, and without it the thread stays lower.
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), target);
 }
 

@@ -116,6 +116,8 @@ po::options_description describe_options(Config& c, RawOptions& raw) {
       ("stats_interval", po::value(&raw.stats_interval), "period of the summary log line")
       ("threads", po::value(&c.threads), "network threads, 0 for one per core")
       ("store_threads", po::value(&c.store_threads), "threads running LevelDB calls")
+      ("storage_nice", po::value(&c.storage_nice),
+       "nice value of the storage threads above the network threads, 0-19")
       ("max_request_header_size", po::value(&raw.max_request_header_size),
        "request line plus header fields")
       ("max_response_header_size", po::value(&raw.max_response_header_size),
@@ -350,6 +352,7 @@ std::string apply_raw(const RawOptions& raw, Config& c) {
   if (c.heuristic_percent < 0 || c.heuristic_percent > 1000)
     return "heuristic_percent: must be between 0 and 1000";
   if (c.store_threads == 0) return "store_threads: must be at least 1";
+  if (c.storage_nice < 0 || c.storage_nice > 19) return "storage_nice: must be between 0 and 19";
   if (c.max_request_header_size < 1024) return "max_request_header_size: at least 1KiB";
   if (!c.auth_htpasswd.empty()) {
     std::string auth_error;
@@ -495,6 +498,7 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   if (running.cache_dir != loaded.cache_dir) names.push_back("cache_dir");
   if (running.threads != loaded.threads) names.push_back("threads");
   if (running.store_threads != loaded.store_threads) names.push_back("store_threads");
+  if (running.storage_nice != loaded.storage_nice) names.push_back("storage_nice");
   if (running.cache_replacement_policy != loaded.cache_replacement_policy)
     names.push_back("cache_replacement_policy");
   if (running.auth_htpasswd != loaded.auth_htpasswd) names.push_back("auth_htpasswd");

@@ -44,6 +44,8 @@ struct Config {
   // Threads: 0 means one per core.
   unsigned threads = 0;
   unsigned store_threads = 2;
+  // How far below the network threads the storage threads run (cache/background_thread.hpp).
+  int storage_nice = 5;
 
   // Limits and timeouts.
   std::uint32_t max_request_header_size = 64 * 1024;

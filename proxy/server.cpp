@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cache/background_thread.hpp"
 #include "cache/leveldb_store.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/origin_pool.hpp"
@@ -107,6 +108,8 @@ std::string Server::start() {
   if (fs_error)
     return fmt::format("cannot create cache_dir '{}': {}", config_.cache_dir, fs_error.message());
   std::string error;
+  // Before any storage thread starts (the store's own, LevelDB's, the committer, the log's).
+  cache::set_background_nice(config_.storage_nice);
   cache::LevelDbStoreOptions options;
   options.directory = config_.cache_dir;
   options.budget_bytes = config_.cache_size;
@@ -248,6 +251,7 @@ std::vector<std::string> Server::reload(Config loaded) {
   loaded.cache_dir = running->cache_dir;
   loaded.threads = running->threads;
   loaded.store_threads = running->store_threads;
+  loaded.storage_nice = running->storage_nice;
   if (loaded.access_log != running->access_log) {
     if (std::string error = access_log_->reopen(loaded.access_log); !error.empty()) {
       notes.push_back(fmt::format("{}; still logging to '{}'", error, running->access_log));

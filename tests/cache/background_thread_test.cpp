@@ -1,5 +1,5 @@
 // background_thread (cache/background_thread.hpp): storage threads carry a name and run at
-// the process's nice value plus kBackgroundNiceIncrement: a thread that asks, a thread
+// the process's nice value plus background_nice(): a thread that asks, a thread
 // started by one, LevelDB's compaction thread (scheduled through pread_env) and the store's
 // segment collector, found by its name.
 #include "cache/background_thread.hpp"
@@ -31,7 +31,7 @@ int nice_of_thread(pid_t tid) { return ::getpriority(PRIO_PROCESS, static_cast<i
 
 int process_nice() { return nice_of_thread(::getpid()); }
 
-int lowered_nice() { return std::min(process_nice() + kBackgroundNiceIncrement, 19); }
+int lowered_nice() { return std::min(process_nice() + background_nice(), 19); }
 
 std::string thread_name(const std::filesystem::path& task) {
   std::ifstream comm(task / "comm");
@@ -60,7 +60,7 @@ int settled_nice(pid_t tid) {
 
 }  // namespace
 
-TEST_CASE("a background thread is named and runs kBackgroundNiceIncrement below the process") {
+TEST_CASE("a background thread is named and runs background_nice() below the process") {
   REQUIRE(process_nice() < 19);  // otherwise there is nothing to lower
   int before = 0, after = 0, again = 0, child = 0;
   std::string name;
@@ -119,4 +119,25 @@ TEST_CASE("an open LevelDB store's segment collector is a background thread") {
   REQUIRE(collector);
   CHECK(settled_nice(*collector) == lowered_nice());
   store.reset();
+}
+
+TEST_CASE("set_background_nice sets the increment for threads lowered from then on, 0-19") {
+  REQUIRE(background_nice() == kDefaultBackgroundNice);
+  set_background_nice(2);
+  int seen = 0;
+  std::thread([&] {
+    become_background_thread("cp-test-two");
+    seen = nice_of_thread(::gettid());
+  }).join();
+  CHECK(seen == std::min(process_nice() + 2, 19));
+  set_background_nice(30);
+  CHECK(background_nice() == 19);
+  set_background_nice(-3);
+  CHECK(background_nice() == 0);
+  std::thread([&] {
+    become_background_thread("cp-test-zero");
+    seen = nice_of_thread(::gettid());
+  }).join();
+  CHECK(seen == process_nice());  // 0: storage at the network threads' priority
+  set_background_nice(kDefaultBackgroundNice);
 }

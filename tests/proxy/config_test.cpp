@@ -68,6 +68,23 @@ TEST_CASE("flags override defaults and errors name the setting", "[config]") {
   CHECK(parse_config(2, unknown).exit_code == 1);
 }
 
+TEST_CASE("storage_nice is 5 unless set, and 0 to 19", "[config]") {
+  const char* none[] = {"cacheproxy"};
+  ConfigResult d = parse_config(1, none);
+  REQUIRE(d.config);
+  CHECK(d.config->storage_nice == 5);
+  const char* zero[] = {"cacheproxy", "--storage-nice=0"};
+  ConfigResult z = parse_config(2, zero);
+  REQUIRE(z.config);
+  CHECK(z.config->storage_nice == 0);
+  const char* high[] = {"cacheproxy", "--storage-nice=20"};
+  ConfigResult h = parse_config(2, high);
+  CHECK_FALSE(h.config);
+  CHECK(h.message.find("storage_nice") != std::string::npos);
+  const char* negative[] = {"cacheproxy", "--storage-nice=-1"};
+  CHECK_FALSE(parse_config(2, negative).config);
+}
+
 TEST_CASE("connect_ports takes a list", "[config]") {
   const char* argv[] = {"cacheproxy", "--connect-ports=443, 8443", "--connect-ports=563"};
   ConfigResult r = parse_config(3, argv);

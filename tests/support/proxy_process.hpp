@@ -23,6 +23,7 @@ class ProxyProcess {
   ProxyProcess& operator=(const ProxyProcess&) = delete;
 
   void signal(int number) const;
+  pid_t pid() const { return pid_; }
   // The stderr log so far.
   std::string log() const;
   // Waits (up to 10 s) until the log holds `text` at least `count` times; true if it does.
