@@ -140,10 +140,11 @@ std::string summary_line(const StatsSnapshot& s) {
   return fmt::format(
       "requests={} hits={} (mem={} disk={} refresh={}) misses={} refresh_modified={} "
       "errors={} request_hit_ratio={:.3f} byte_hit_ratio={:.3f} bytes_from_cache={} "
-      "bytes_from_origin={} stores={} connections={} active={}",
+      "bytes_from_origin={} stores={} stores_skipped={} connections={} active={}",
       s.requests, s.hits(), s.memory_hits, s.disk_hits, s.refresh_unmodified, s.misses,
       s.refresh_modified, s.errors, s.request_hit_ratio(), s.byte_hit_ratio(), s.bytes_from_cache,
-      s.bytes_from_origin, s.stores, s.client_connections, s.active_connections);
+      s.bytes_from_origin, s.stores, s.stores_skipped, s.client_connections,
+      s.active_connections);
 }
 
 }  // namespace cacheproxy
