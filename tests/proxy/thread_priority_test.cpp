@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -48,16 +49,17 @@ TEST_CASE("the binary's storage threads run storage_nice below its network threa
       port, (dir.path() / "cache").string(), (dir.path() / "access.log").string());
   ProxyProcess proxy(file, dir.path(), port);
   const int process_nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(proxy.pid()));
-  REQUIRE(process_nice <= 16);  // room for the increment
+  // Under a process already at nice 17 or more, the storage threads stop at 19.
+  const int storage_nice = std::min(process_nice + 3, 19);
   CHECK(nice_of_thread_named(proxy.pid(), "cp-net") == process_nice);
   for (const char* storage : {"cp-commit", "cp-seg-collect", "cp-access-log"}) {
     INFO(storage);
     std::optional<int> nice;
     // A thread names itself, then lowers itself: give it the moment in between.
-    for (int i = 0; i < 100 && nice != process_nice + 3; ++i) {
+    for (int i = 0; i < 100 && nice != storage_nice; ++i) {
       nice = nice_of_thread_named(proxy.pid(), storage);
-      if (nice != process_nice + 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (nice != storage_nice) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    CHECK(nice == process_nice + 3);
+    CHECK(nice == storage_nice);
   }
 }
