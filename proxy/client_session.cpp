@@ -47,6 +47,9 @@ class ClientSession {
         services_(services),
         origins_(origins) {
     boost::system::error_code ec;
+    // Asynchronous operations work either way; non-blocking mode lets a memory hit be sent
+    // at once without the thread ever waiting (write_now, eager_write.hpp).
+    stream_.socket().non_blocking(true, ec);
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) {
       client_address_ = endpoint.address().to_string();
@@ -78,8 +81,11 @@ class ClientSession {
       // Read from the socket itself under the coarse deadline, not through the Beast stream
       // and its timer: this wait comes with every request (see socket_deadlines.hpp).
       deadline_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
+      // A response usually went out at once, without this coroutine suspending: the thread's
+      // other ready connections go first (yield_turn), unless a pipelined request is here.
+      const bool yield_first = !first;
       first = false;
-      auto [ec, n] = co_await read_header(stream_.socket(), buffer_, parser);
+      auto [ec, n] = co_await read_header(stream_.socket(), buffer_, parser, yield_first);
       deadline_.disarm();
       // Timed out: closed at once, as a Beast stream closes on its timeout (no lingering).
       if (deadline_.expired()) co_return;

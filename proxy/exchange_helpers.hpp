@@ -6,7 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -19,7 +19,10 @@
 
 namespace cacheproxy::exchange {
 
-inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+// Awaited socket operations complete as (error_code, ...) tuples. Deferred, not use_awaitable:
+// an awaitable co_awaits a deferred operation directly, where use_awaitable would allocate a
+// coroutine frame to start each operation (one per read and write, on every request).
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::deferred);
 
 // Bytes moved per read/write while relaying a body: bounds memory per exchange.
 inline constexpr std::size_t kRelayBufferBytes = 64 * 1024;

@@ -5,6 +5,7 @@
 #include <boost/beast/http/error.hpp>
 #include <tuple>
 
+#include "proxy/eager_write.hpp"
 #include "proxy/exchange_helpers.hpp"
 
 namespace cacheproxy {
@@ -14,9 +15,13 @@ namespace http = boost::beast::http;
 
 template <class Stream, bool isRequest>
 asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
-    Stream& stream, boost::beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser) {
+    Stream& stream, boost::beast::flat_buffer& buffer, http::basic_parser<isRequest>& parser,
+    bool yield_first) {
   std::size_t consumed = 0;
   boost::system::error_code ec;
+  // Here, not in the caller: this coroutine's frame is taken while the frames of the request
+  // just answered are free for it to reuse, and held through the turn.
+  if (yield_first && buffer.size() == 0) co_await yield_turn(stream.get_executor());
   while (!parser.is_header_done()) {
     if (buffer.size() > 0) {
       const std::size_t used = parser.put(buffer.data(), ec);
@@ -53,8 +58,8 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
 }
 
 template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
-    asio::ip::tcp::socket&, boost::beast::flat_buffer&, http::basic_parser<true>&);
+    asio::ip::tcp::socket&, boost::beast::flat_buffer&, http::basic_parser<true>&, bool);
 template asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
-    boost::beast::tcp_stream&, boost::beast::flat_buffer&, http::basic_parser<false>&);
+    boost::beast::tcp_stream&, boost::beast::flat_buffer&, http::basic_parser<false>&, bool);
 
 }  // namespace cacheproxy

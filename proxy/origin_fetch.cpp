@@ -3,6 +3,7 @@
 // 304 merged into the stored entry (relay_reply).
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -19,6 +20,7 @@
 #include "cache/variants.hpp"
 #include "proxy/background_commit.hpp"
 #include "proxy/cache_fill.hpp"
+#include "proxy/eager_write.hpp"
 #include "proxy/exchange_helpers.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/header_read.hpp"
@@ -417,10 +419,20 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       last_chunk_sent = true;
     }
     header_sent = true;
-    client_.expires_after(config.client_write_timeout);
     const std::span<const asio::const_buffer> pieces(buffers.data(), count);
-    auto [ec, n] = co_await asio::async_write(client_, pieces, use_tuple);
-    ex.bytes += n;
+    // At once what the socket takes (most pieces, unless the client reads slower than the
+    // origin sends), awaiting only the rest: see eager_write.hpp.
+    boost::system::error_code ec;
+    std::size_t sent = write_now(client_.socket(), pieces, ec);
+    if (!ec && sent < asio::buffer_size(pieces)) {
+      beast::buffers_suffix<std::span<const asio::const_buffer>> rest(pieces);
+      rest.consume(sent);
+      client_.expires_after(config.client_write_timeout);
+      auto [wait_ec, more] = co_await asio::async_write(client_, rest, use_tuple);
+      ec = wait_ec;
+      sent += more;
+    }
+    ex.bytes += sent;
     co_return ec;
   };
   bool complete = no_content || parser->is_done();

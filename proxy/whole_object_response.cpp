@@ -6,10 +6,12 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include "proxy/eager_write.hpp"
+#include "proxy/exchange_helpers.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/wire_format.hpp"
 
@@ -54,6 +56,17 @@ void append_response_fields(fmt::memory_buffer& out, const cache::CachedObject& 
   append(out, "\r\n");
 }
 
+// The socket's send buffer is full (a large body, or a client slow to read): what it did not
+// take at once goes when there is room. A coroutine of its own, so that the frame of
+// write_whole_object, on every memory hit, stays small enough for Asio to recycle.
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_rest(
+    asio::ip::tcp::socket& client, std::array<asio::const_buffer, 4> pieces, std::size_t sent) {
+  boost::beast::buffers_suffix<std::array<asio::const_buffer, 4>> rest(pieces);
+  rest.consume(sent);
+  auto [ec, more] = co_await asio::async_write(client, rest, exchange::use_tuple);
+  co_return std::tuple{ec, sent + more};
+}
+
 }  // namespace
 
 std::string whole_object_header(const cache::CachedObject& object,
@@ -82,7 +95,11 @@ asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_whole_
       asio::buffer(header.data() + status_size, header.size() - status_size),
       asio::buffer(object.body.data(), body_size),
   };
-  co_return co_await asio::async_write(client, pieces, asio::as_tuple(asio::use_awaitable));
+  const std::size_t size = asio::buffer_size(pieces);
+  boost::system::error_code ec;
+  const std::size_t sent = write_now(client, pieces, ec);
+  if (ec || sent == size) co_return std::tuple{ec, sent};
+  co_return co_await write_rest(client, pieces, sent);
 }
 
 }  // namespace cacheproxy

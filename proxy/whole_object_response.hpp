@@ -28,8 +28,9 @@ struct WholeObjectResponse {
 std::string whole_object_header(const cache::CachedObject& object,
                                 const WholeObjectResponse& response);
 
-// Sends the header, and the body unless head_only, on the socket itself: the caller arms a
-// deadline for it (SocketDeadline). Returns the error and bytes written.
+// Sends the header, and the body unless head_only, on the socket itself: at once what the
+// socket takes without waiting (write_now), then the rest asynchronously, under a deadline the
+// caller arms (SocketDeadline). Returns the error and bytes written.
 boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_whole_object(
     boost::asio::ip::tcp::socket& client, const cache::CachedObject& object,
     WholeObjectResponse response);
