@@ -98,6 +98,7 @@ class ClientSession {
       Exchange ex = co_await dispatch(parser);
       log(parser, ex, started);
       if (deadline_.expired()) co_return;  // a client that stopped reading a memory hit
+      url_ = {};
       target_ = RequestTarget{};  // an idle connection keeps no copy of the last URL's parts
       // A body the exchange did not read would be parsed as the next request.
       if (!ex.keep_alive || !parser.is_done()) {
@@ -144,7 +145,7 @@ class ClientSession {
     const Config& config = services_.config;
     const auto& req = parser.get();
     target_ = classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
-    url_ = target_.url.empty() ? std::string(req.target()) : target_.url;
+    url_ = target_.url.empty() ? std::string_view(req.target()) : std::string_view(target_.url);
     if (std::optional<Refusal> refusal = screen(parser, target_)) {
       return refuse(parser, std::move(*refusal));
     }
@@ -369,7 +370,9 @@ class ClientSession {
   AccessDecision admin_access_{false, "no client address"};
   bool check_destination_ = true;
   RequestTarget target_;  // of the current request
-  std::string url_;
+  // The URL logged for the current request: its target's, the request line's, or a literal
+  // for a request that could not be parsed. A view: it is logged before either goes.
+  std::string_view url_;
   std::string user_;  // authenticated user of the current request, for the access log
 };
 

@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
@@ -64,12 +65,15 @@ struct PlainAllocator {
 inline auto yield_turn(const boost::asio::any_io_executor& executor) {
   return boost::asio::async_initiate<const boost::asio::deferred_t&, void()>(
       [executor](auto handler) {
-        auto bound = boost::asio::bind_allocator(PlainAllocator<void>(), std::move(handler));
-        // The io_context's own executor takes the allocator (the type-erased one ignores it).
+        // Posted to the io_context's own executor, which takes the allocator (the type-erased
+        // one ignores it), and bound to it, so the turn needs no dispatch back to the
+        // coroutine's type-erased executor when it runs.
         if (const auto* own = executor.target<boost::asio::io_context::executor_type>()) {
-          boost::asio::post(*own, std::move(bound));
+          boost::asio::post(*own, boost::asio::bind_allocator(
+                                      PlainAllocator<void>(),
+                                      boost::asio::bind_executor(*own, std::move(handler))));
         } else {
-          boost::asio::post(executor, std::move(bound));
+          boost::asio::post(executor, std::move(handler));
         }
       },
       boost::asio::deferred);

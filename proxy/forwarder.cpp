@@ -50,9 +50,13 @@ Forwarder::Forwarder(Services& services, OriginPool& origins, beast::tcp_stream&
       request_(request),
       target_(target),
       check_destination_(check_destination),
-      key_(target.normal_url ? std::optional<std::string>(target.url)
-                             : cache::normalize_cache_key(target.url)),
       policy_(services.policy) {
+  // A URL already in normal form is its own key: pointed to, not copied (it outlives this).
+  if (target.normal_url) {
+    key_ = &target.url;
+  } else if ((normalized_key_ = cache::normalize_cache_key(target.url))) {
+    key_ = &*normalized_key_;
+  }
   // Squid's refresh_pattern: per-URL heuristic freshness rules, matched on the URL as sent.
   policy_.heuristic =
       cache::heuristic_for(services.config.refresh_patterns, target.url, policy_.heuristic);

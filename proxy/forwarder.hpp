@@ -38,6 +38,9 @@ class Forwarder {
   Forwarder(Services& services, OriginPool& origins, boost::beast::tcp_stream& client,
             SocketDeadline& client_deadline, boost::beast::flat_buffer& client_buffer,
             RequestParser& request, const RequestTarget& target, bool check_destination);
+  // key_ may point into this object.
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
 
   boost::asio::awaitable<Exchange> run();
 
@@ -138,7 +141,10 @@ class Forwarder {
   RequestParser& request_;
   const RequestTarget& target_;
   bool check_destination_;
-  std::optional<std::string> key_;  // normalized URL; empty if the URL cannot be a key
+  // The normalized URL, when the URL as sent is not already normal (most are).
+  std::optional<std::string> normalized_key_;
+  // The cache key: the target's URL or normalized_key_; null if the URL cannot be a key.
+  const std::string* key_ = nullptr;
   // The policy for this URL: the global one with refresh_pattern's heuristic rules applied.
   cache::PolicyConfig policy_;
   // The Vary marker stored under key_ when lookup found one (RFC 9111 §4.1).
