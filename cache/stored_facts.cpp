@@ -65,8 +65,12 @@ bool heuristically_cacheable(unsigned status) {
 }
 
 LifetimeSource lifetime_source(unsigned status, const http::fields& headers) {
-  return select_source(status, parse_response_cache_control(headers), headers,
-                       parse_http_date(headers[http::field::last_modified]));
+  const ResponseCacheControl cc = parse_response_cache_control(headers);
+  // Last-Modified counts only without explicit expiry (most cacheable responses have it):
+  // parsed only then, as it is asked once per miss.
+  const LifetimeSource explicit_source = select_source(status, cc, headers, std::nullopt);
+  if (explicit_source != LifetimeSource::none) return explicit_source;
+  return select_source(status, cc, headers, parse_http_date(headers[http::field::last_modified]));
 }
 
 bool has_validator(const http::fields& headers) {

@@ -9,8 +9,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_allocator.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
@@ -57,6 +55,17 @@ struct PlainAllocator {
   }
 };
 
+// The handler of a queued turn: it resumes the coroutine on the thread that runs the turn
+// (the coroutine's own), and states an allocator and no executor of its own, so the turn is
+// posted as it is (an associated executor would have it wrapped to be dispatched back).
+template <class Handler>
+struct TurnHandler {
+  Handler handler;
+  using allocator_type = PlainAllocator<void>;
+  allocator_type get_allocator() const noexcept { return {}; }
+  void operator()() { std::move(handler)(); }
+};
+
 // Awaited, lets the thread's other ready work run first: after a response went out at once, a
 // connection takes its turn at the back of the queue, as it did when the write's completion
 // was queued. By then its client has usually sent the next request, which the next read then
@@ -66,12 +75,9 @@ inline auto yield_turn(const boost::asio::any_io_executor& executor) {
   return boost::asio::async_initiate<const boost::asio::deferred_t&, void()>(
       [executor](auto handler) {
         // Posted to the io_context's own executor, which takes the allocator (the type-erased
-        // one ignores it), and bound to it, so the turn needs no dispatch back to the
-        // coroutine's type-erased executor when it runs.
+        // one ignores it).
         if (const auto* own = executor.target<boost::asio::io_context::executor_type>()) {
-          boost::asio::post(*own, boost::asio::bind_allocator(
-                                      PlainAllocator<void>(),
-                                      boost::asio::bind_executor(*own, std::move(handler))));
+          boost::asio::post(*own, TurnHandler<decltype(handler)>{std::move(handler)});
         } else {
           boost::asio::post(executor, std::move(handler));
         }

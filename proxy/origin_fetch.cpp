@@ -174,8 +174,16 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
     origin->stream.expires_after(config.origin_read_timeout);
     std::size_t written = 0;
     if (!has_body) {
+      // At once when the socket takes it, as it nearly always does (eager_write.hpp): no
+      // timer armed, no completion queued.
       const asio::const_buffer request_bytes(bodyless.data(), bodyless.size());
-      std::tie(ec, written) = co_await asio::async_write(origin->stream, request_bytes, use_tuple);
+      written = write_now(origin->stream.socket(), request_bytes, ec);
+      if (!ec && written < request_bytes.size()) {
+        const asio::const_buffer rest = request_bytes + written;
+        std::size_t more = 0;
+        std::tie(ec, more) = co_await asio::async_write(origin->stream, rest, use_tuple);
+        written += more;
+      }
     } else {
       http::request_serializer<http::buffer_body> sr{outgoing};
       std::tie(ec, written) = co_await http::async_write_header(origin->stream, sr, use_tuple);

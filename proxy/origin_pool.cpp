@@ -137,6 +137,9 @@ asio::awaitable<ConnectOutcome> OriginPool::connect(const std::string& host, std
   }
   stream.expires_never();
   stream.socket().set_option(tcp::no_delay(true));
+  // A request usually goes out at once, without waiting (write_now, eager_write.hpp).
+  boost::system::error_code mode_ec;
+  stream.socket().non_blocking(true, mode_ec);
   AccessDecision destination = config->destination_access.decide(endpoint.address());
   out.connection = std::make_unique<OriginConnection>(
       OriginConnection{std::move(stream), false, endpoint.address().to_string(), destination});

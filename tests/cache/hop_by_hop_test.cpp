@@ -53,6 +53,10 @@ TEST_CASE("remove_hop_by_hop removes fixed and Connection-named fields", "[hop_b
       {"repeated lines of a named field all go",
        {{"Connection", "X-Hop"}, {"X-Hop", "1"}, {"X-Hop", "2"}, {"Vary", "Accept"}},
        {"Vary"}},
+      {"options around tabs and in any case",
+       {{"ETag", "e"}, {"x-tab", "1"}, {"Connection", "\tX-TAB\t,x-other"}, {"X-Other", "2"},
+        {"X-Kept", "3"}},
+       {"ETag", "X-Kept"}},
       {"no hop-by-hop fields", {{"Server", "s"}, {"Via", "1.1 p"}}, {"Server", "Via"}},
       {"empty", {}, {}},
   };
