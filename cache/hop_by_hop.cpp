@@ -3,11 +3,7 @@
 #include <array>
 #include <boost/beast/core/string.hpp>
 #include <iterator>
-#include <string>
 #include <string_view>
-#include <vector>
-
-#include "cache/cache_control.hpp"
 
 namespace cacheproxy::cache {
 

@@ -1,4 +1,4 @@
-// Writing to a client without waiting when the kernel can take the bytes now. An awaited
+// Writing to a socket without waiting when the kernel can take the bytes now. An awaited
 // asynchronous write always suspends the coroutine, even when its first send took everything:
 // the completion is queued and runs on a later turn of the event loop. Under load that turn
 // comes after every other ready connection's request, so each request's coroutine frames are
