@@ -207,7 +207,7 @@ StoreVerdict response_storable(const RequestView& request, unsigned status,
   if (has_vary_star(response_headers)) return {false, Reason::response_vary_star};
   // RFC 9111 §3: without explicit freshness (or public), only heuristically cacheable status
   // codes (RFC 9110 §15.1) may be stored.
-  const LifetimeSource source = lifetime_source(status, response_headers);
+  const LifetimeSource source = lifetime_source(status, cc, response_headers);
   const bool explicit_freshness = source == LifetimeSource::s_maxage ||
                                   source == LifetimeSource::max_age ||
                                   source == LifetimeSource::expires;

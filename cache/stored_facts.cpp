@@ -65,7 +65,11 @@ bool heuristically_cacheable(unsigned status) {
 }
 
 LifetimeSource lifetime_source(unsigned status, const http::fields& headers) {
-  const ResponseCacheControl cc = parse_response_cache_control(headers);
+  return lifetime_source(status, parse_response_cache_control(headers), headers);
+}
+
+LifetimeSource lifetime_source(unsigned status, const ResponseCacheControl& cc,
+                               const http::fields& headers) {
   // Last-Modified counts only without explicit expiry (most cacheable responses have it):
   // parsed only then, as it is asked once per miss.
   const LifetimeSource explicit_source = select_source(status, cc, headers, std::nullopt);

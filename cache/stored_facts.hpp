@@ -47,6 +47,9 @@ bool heuristically_cacheable(unsigned status);
 // Which rule of RFC 9111 §4.2.1 applies to a response, without computing the lifetime;
 // LifetimeSource::none when the response has neither explicit expiry nor a heuristic one.
 LifetimeSource lifetime_source(unsigned status, const http::fields& headers);
+// The same for a caller that has the response's Cache-Control parsed already.
+LifetimeSource lifetime_source(unsigned status, const ResponseCacheControl& cc,
+                               const http::fields& headers);
 
 // A strong or weak entity tag, or a valid Last-Modified: something a conditional request
 // can be built from (RFC 9110 §13.1.1, §13.1.3).

@@ -52,10 +52,19 @@ inline bool has_no_content(boost::beast::http::verb method, unsigned status) {
          status == 304;
 }
 
+// The Host field for the origin (RFC 9110 §7.2): an IPv6 address in brackets, the port unless
+// it is http's default. On every miss: appended, not formatted.
 inline std::string host_field(const RequestTarget& t) {
-  bool v6 = t.host.find(':') != std::string::npos;
-  std::string host = v6 ? fmt::format("[{}]", t.host) : t.host;
-  return t.port == 80 ? host : fmt::format("{}:{}", host, t.port);
+  const bool v6 = t.host.find(':') != std::string::npos;
+  std::string out;
+  if (v6) out += '[';
+  out += t.host;
+  if (v6) out += ']';
+  if (t.port != 80) {
+    out += ':';
+    out += std::to_string(t.port);
+  }
+  return out;
 }
 
 inline void copy_end_to_end_fields(const boost::beast::http::fields& from,

@@ -16,50 +16,59 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Calls f on every element of one line of a comma-separated list field.
+template <class F>
+void for_each_element_of(std::string_view value, F&& f) {
+  while (true) {
+    std::size_t comma = value.find(',');
+    f(trim(value.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 // Calls f on every element of every line of a comma-separated list field.
 template <class F>
 void for_each_element(const http::fields& fields, http::field name, F&& f) {
   auto [begin, end] = fields.equal_range(name);
-  for (auto it = begin; it != end; ++it) {
-    std::string_view rest = it->value();
-    while (true) {
-      std::size_t comma = rest.find(',');
-      f(trim(rest.substr(0, comma)));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
+  for (auto it = begin; it != end; ++it) for_each_element_of(it->value(), f);
 }
 
 }  // namespace
 
 FramingCheck check_framing(const http::fields& fields) {
-  bool has_length = fields.count(http::field::content_length) > 0;
-  bool has_coding = fields.count(http::field::transfer_encoding) > 0;
+  // One pass over the lines rather than a lookup per field: every request and every origin
+  // response comes through here.
+  bool has_length = false;
+  bool has_coding = false;
+  std::optional<std::string_view> first_length;
+  bool lengths_consistent = true;
+  std::string_view last_coding;
+  for (const auto& line : fields) {
+    if (line.name() == http::field::content_length) {
+      has_length = true;
+      for_each_element_of(line.value(), [&](std::string_view value) {
+        std::uint64_t n = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+          lengths_consistent = false;
+        } else if (first_length && *first_length != value) {
+          lengths_consistent = false;
+        } else {
+          first_length = value;
+        }
+      });
+    } else if (line.name() == http::field::transfer_encoding) {
+      has_coding = true;
+      for_each_element_of(line.value(), [&](std::string_view coding) { last_coding = coding; });
+    }
+  }
   if (has_length && has_coding) return {false, "both Content-Length and Transfer-Encoding"};
-  if (has_length) {
-    std::optional<std::string_view> first;
-    bool consistent = true;
-    for_each_element(fields, http::field::content_length, [&](std::string_view value) {
-      std::uint64_t n = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
-        consistent = false;
-      } else if (first && *first != value) {
-        consistent = false;
-      } else {
-        first = value;
-      }
-    });
-    if (!consistent) return {false, "invalid or differing Content-Length values"};
+  if (has_length && !lengths_consistent) {
+    return {false, "invalid or differing Content-Length values"};
   }
-  if (has_coding) {
-    std::string_view last;
-    for_each_element(fields, http::field::transfer_encoding,
-                     [&](std::string_view coding) { last = coding; });
-    if (!boost::beast::iequals(last, "chunked"))
-      return {false, "Transfer-Encoding whose final coding is not chunked"};
-  }
+  if (has_coding && !boost::beast::iequals(last_coding, "chunked"))
+    return {false, "Transfer-Encoding whose final coding is not chunked"};
   return {};
 }
 

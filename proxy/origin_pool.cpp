@@ -19,8 +19,12 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Asked twice per miss (taking and returning a connection): appended, not formatted.
 std::string pool_key(const std::string& host, std::uint16_t port) {
-  return fmt::format("{}:{}", host, port);
+  std::string key = host;
+  key += ':';
+  key += std::to_string(port);
+  return key;
 }
 
 // An idle keep-alive connection the origin has closed reads as end-of-file; one with
