@@ -82,7 +82,7 @@ class ClientSession {
       // and its timer: this wait comes with every request (see socket_deadlines.hpp).
       deadline_.expires_after(first ? config.client_header_timeout : config.client_idle_timeout);
       // A response usually went out at once, without this coroutine suspending: the thread's
-      // other ready connections go first (yield_turn), unless a pipelined request is here.
+      // other ready connections go first (yield_turn).
       const bool yield_first = !first;
       first = false;
       auto [ec, n] = co_await read_header(stream_.socket(), buffer_, parser, yield_first);

@@ -20,8 +20,10 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
   std::size_t consumed = 0;
   boost::system::error_code ec;
   // Here, not in the caller: this coroutine's frame is taken while the frames of the request
-  // just answered are free for it to reuse, and held through the turn.
-  if (yield_first && buffer.size() == 0) co_await yield_turn(stream.get_executor());
+  // just answered are free for it to reuse, and held through the turn. A pipelined request
+  // already in the buffer waits its turn too, so a client that pipelines cannot keep the
+  // thread from its other connections.
+  if (yield_first) co_await yield_turn(stream.get_executor());
   while (!parser.is_header_done()) {
     if (buffer.size() > 0) {
       const std::size_t used = parser.put(buffer.data(), ec);

@@ -21,8 +21,8 @@ namespace cacheproxy {
 // before sending anything, partial_message if it closed mid-header, header_limit,
 // buffer_overflow when buffer is at its max_size; a Beast stream's timeout). What is not
 // consumed stays in buffer. Instantiated for a client's socket (requests) and an origin's
-// Beast stream (responses). With `yield_first`, a header not already in buffer is read only
-// after the thread's other ready work has run (yield_turn in eager_write.hpp).
+// Beast stream (responses). With `yield_first`, the header is read only after the thread's
+// other ready work has run (yield_turn in eager_write.hpp).
 template <class Stream, bool isRequest>
 boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
     Stream& stream, boost::beast::flat_buffer& buffer,

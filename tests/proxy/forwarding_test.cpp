@@ -413,3 +413,38 @@ TEST_CASE("a POST invalidates the same-origin Location and Content-Location entr
   CHECK(client.get(origin.url("/items/list")).body() == "/items/list v1");
   CHECK(client.get(origin.url("/items/other")).body() == "/items/other v0");  // untouched
 }
+
+TEST_CASE("pipelined requests are answered in order, hits and misses alike", "[proxy]") {
+  OriginServer origin([](const OriginRequest& r) {
+    return cacheable(r.target.find("/first") != std::string::npos ? "body-of-first"
+                                                                   : "body-of-second");
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path());
+  ProxyClient warm(proxy.port());
+  REQUIRE(warm.get(origin.url("/first")).body() == "body-of-first");  // now a memory hit
+
+  // Three requests in one write: a hit, a miss, the hit again (closing the connection).
+  const std::string host = fmt::format("127.0.0.1:{}", origin.port());
+  std::string requests;
+  for (const char* path : {"/first", "/second", "/first"}) {
+    requests += fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\n{}\r\n", origin.url(path), host,
+                            std::string_view(path) == "/first" && !requests.empty()
+                                ? "Connection: close\r\n"
+                                : "");
+  }
+  const std::string answer = raw_exchange(proxy.port(), requests);
+  const std::size_t first = answer.find("body-of-first");
+  const std::size_t second = answer.find("body-of-second");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  CHECK(first < second);
+  CHECK(answer.find("body-of-first", second) != std::string::npos);
+  std::size_t responses = 0;
+  for (std::size_t at = answer.find("HTTP/1.1 200 "); at != std::string::npos;
+       at = answer.find("HTTP/1.1 200 ", at + 1)) {
+    ++responses;
+  }
+  CHECK(responses == 3);
+  CHECK(origin.request_count("/second") == 1);
+}
