@@ -354,19 +354,7 @@ FieldLines field_lines(const http::fields& fields, std::string_view name) {
 
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> out;
-  bool in_quote = false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= value.size(); ++i) {
-    if (i == value.size() || (value[i] == ',' && !in_quote)) {
-      const std::string_view element = trim(value.substr(start, i - start));
-      if (!element.empty()) out.push_back(element);
-      start = i + 1;
-    } else if (in_quote && value[i] == '\\') {
-      ++i;  // quoted-pair: the next character is literal
-    } else if (value[i] == '"') {
-      in_quote = !in_quote;
-    }
-  }
+  for_each_list_element(value, [&](std::string_view element) { out.push_back(element); });
   return out;
 }
 

@@ -76,9 +76,30 @@ struct FieldLines {
 };
 FieldLines field_lines(const http::fields& fields, std::string_view name);
 
-// Splits one list-based field value (RFC 9110 §5.6.1) at commas that are not inside a
-// quoted-string; elements are trimmed of whitespace and empty elements dropped. The views
-// point into `value`.
+// Calls f on each element of one list-based field value (RFC 9110 §5.6.1): the value is split
+// at commas that are not inside a quoted-string, elements are trimmed of whitespace and empty
+// elements skipped. The views point into `value`; nothing is allocated.
+template <class F>
+void for_each_list_element(std::string_view value, F&& f) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  bool in_quote = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= value.size(); ++i) {
+    if (i == value.size() || (value[i] == ',' && !in_quote)) {
+      std::string_view element = value.substr(start, i - start);
+      while (!element.empty() && is_space(element.front())) element.remove_prefix(1);
+      while (!element.empty() && is_space(element.back())) element.remove_suffix(1);
+      if (!element.empty()) f(element);
+      start = i + 1;
+    } else if (in_quote && value[i] == '\\') {
+      ++i;  // quoted-pair: the next character is literal
+    } else if (value[i] == '"') {
+      in_quote = !in_quote;
+    }
+  }
+}
+
+// The elements for_each_list_element visits, collected.
 std::vector<std::string_view> split_list(std::string_view value);
 
 // All lines of field `name` as one list (RFC 9110 §5.3): elements trimmed and joined with

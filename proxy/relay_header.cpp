@@ -1,7 +1,6 @@
 #include "proxy/relay_header.hpp"
 
 #include <boost/beast/http/status.hpp>
-#include <boost/container/small_vector.hpp>
 #include <charconv>
 
 #include "cache/cache_control.hpp"
@@ -16,29 +15,6 @@ using wire::append;
 using wire::append_field;
 using wire::append_number;
 
-namespace {
-
-// The field names the origin's Connection fields list (connection options), read once.
-// Views into origin, which outlives them. Most origins send only "keep-alive" or "close".
-class ConnectionOptions {
- public:
-  explicit ConnectionOptions(const http::fields& origin) {
-    for (const auto& line : cache::field_lines(origin, "connection")) {
-      for (std::string_view token : cache::split_list(line.value())) names_.push_back(token);
-    }
-  }
-  bool names(std::string_view field) const {
-    for (std::string_view name : names_)
-      if (boost::beast::iequals(name, field)) return true;
-    return false;
-  }
-
- private:
-  boost::container::small_vector<std::string_view, 4> names_;
-};
-
-}  // namespace
-
 void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
                          const RelayHeader& header) {
   wire::append_version(out, header.version);
@@ -50,7 +26,7 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
                                     : header.reason);
   append(out, "\r\n");
 
-  const ConnectionOptions connection_options(origin);
+  const cache::ConnectionOptions connection_options(origin);
   const bool replaced_length = header.framing != RelayFraming::as_received;
   const bool replaced_range = !header.content_range.empty();
   bool has_date = false;

@@ -6,6 +6,7 @@
 #include <vector>
 
 namespace http = boost::beast::http;
+using cacheproxy::cache::ConnectionOptions;
 using cacheproxy::cache::remove_hop_by_hop;
 
 namespace {
@@ -68,4 +69,18 @@ TEST_CASE("remove_hop_by_hop removes fixed and Connection-named fields", "[hop_b
   std::vector<std::string> remaining;
   for (const auto& f : fields) remaining.emplace_back(f.name_string());
   CHECK(remaining == row.remaining);
+}
+
+TEST_CASE("ConnectionOptions reads every Connection line once", "[hop_by_hop]") {
+  http::fields fields;
+  fields.insert("Connection", "keep-alive, X-One");
+  fields.insert("X-One", "1");
+  fields.insert("connection", "\tx-two ,, ");
+  const ConnectionOptions options(fields);
+  CHECK(options.names("keep-alive"));
+  CHECK(options.names("x-one"));
+  CHECK(options.names("X-TWO"));
+  CHECK_FALSE(options.names("X-Three"));
+  CHECK_FALSE(options.names(""));
+  CHECK_FALSE(ConnectionOptions(http::fields{}).names("keep-alive"));
 }
