@@ -258,10 +258,11 @@ void BodySegments::flush() {
   written_.wait(lock, [this] { return writing_.empty(); });
 }
 
-std::optional<BodyExtent> BodySegments::append(std::string_view data) {
+std::optional<BodyExtent> BodySegments::append(std::string_view data,
+                                               std::optional<std::uint32_t> crc) {
   BodyExtent extent;
   extent.length = static_cast<std::uint32_t>(data.size());
-  extent.crc = crc32c(data);
+  extent.crc = crc ? *crc : crc32c(data);
   std::unique_lock lock(mutex_);
   // The disk is kMaxQueuedBuffers behind: wait for it rather than buffer without bound.
   written_.wait(lock, [this] { return writing_.size() < kMaxQueuedBuffers; });

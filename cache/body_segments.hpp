@@ -77,8 +77,11 @@ class BodySegments {
   // Appends data at the end of the active segment. The extent is unsettled until settle():
   // while any extent of a segment is, the segment is not offered for collection (its
   // pointer may not have reached the database yet). nullopt if the write failed (then
-  // nothing is unsettled). Thread-safe; concurrent appends write side by side.
-  std::optional<BodyExtent> append(std::string_view data);
+  // nothing is unsettled). Thread-safe; concurrent appends write side by side. `crc`, when
+  // given, is data's CRC-32C as the caller computed it while the bytes were fresh in its
+  // cache; otherwise it is computed here.
+  std::optional<BodyExtent> append(std::string_view data,
+                                   std::optional<std::uint32_t> crc = std::nullopt);
   void settle(const BodyExtent& extent);
 
   // Reads the whole extent into *out and checks its length and CRC. False if the segment is

@@ -188,7 +188,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   };
   // Prepares the commit of an insert whose unwritten tail (possibly empty) is last_chunk:
   // false if it cannot be committed (over the budget, or the segment write failed).
-  bool prepare_commit(PreparedCommit& commit, EntryMeta meta, std::string_view last_chunk);
+  // last_chunk_crc, when known, is last_chunk's CRC-32C.
+  bool prepare_commit(PreparedCommit& commit, EntryMeta meta, std::string_view last_chunk,
+                      std::optional<std::uint32_t> last_chunk_crc);
   // Makes prepared entries visible, with one database write for each run of distinct keys,
   // then evicts once; sets each one's `committed`.
   void commit_prepared(std::span<PreparedCommit*> commits);
@@ -322,14 +324,16 @@ class LevelDbInsert final : public Insert {
 
   bool commit(EntryMeta meta, std::string_view last_bytes) override {
     Engine::PreparedCommit commit;
-    if (!prepare(std::move(meta), last_bytes, commit)) return false;
+    if (!prepare(std::move(meta), last_bytes, std::nullopt, commit)) return false;
     Engine::PreparedCommit* one[] = {&commit};
     engine_->commit_prepared(one);
     return finish(commit.committed);
   }
 
-  // commit(), in two halves around Engine::commit_prepared (a group commit).
-  bool prepare(EntryMeta meta, std::string_view last_bytes, Engine::PreparedCommit& commit) {
+  // commit(), in two halves around Engine::commit_prepared (a group commit). last_bytes_crc,
+  // when known, is last_bytes' CRC-32C.
+  bool prepare(EntryMeta meta, std::string_view last_bytes,
+               std::optional<std::uint32_t> last_bytes_crc, Engine::PreparedCommit& commit) {
     if (done_) return false;
     // The usual small body: its bytes go to the segments straight from the caller's buffer,
     // as the last (and only partial) chunk, without a copy into buffer_ first.
@@ -341,7 +345,8 @@ class LevelDbInsert final : public Insert {
     commit.body_id = body_id_;
     commit.written_chunks = written_chunks_;
     if (meta.body_size != appended_ || appended_ > engine_->budget_bytes() ||
-        !engine_->prepare_commit(commit, std::move(meta), last_chunk)) {
+        !engine_->prepare_commit(commit, std::move(meta), last_chunk,
+                                 direct ? last_bytes_crc : std::nullopt)) {
       abort();
       return false;
     }
@@ -416,7 +421,8 @@ class LevelDbStore final : public Store {
       // Inserts come from this store (the interface's rule); any other is left uncommitted.
       inserts[i] = dynamic_cast<LevelDbInsert*>(commits[i].insert);
       if (inserts[i] &&
-          inserts[i]->prepare(std::move(commits[i].meta), commits[i].last_bytes, prepared[i]))
+          inserts[i]->prepare(std::move(commits[i].meta), commits[i].last_bytes,
+                              commits[i].last_bytes_crc, prepared[i]))
         ready.push_back(&prepared[i]);
     }
     if (!ready.empty()) engine_->commit_prepared(ready);
@@ -825,14 +831,17 @@ bool Engine::write_chunk(std::uint64_t body_id, std::uint32_t index, std::string
 }
 
 bool Engine::prepare_commit(PreparedCommit& commit, EntryMeta meta,
-                            std::string_view last_chunk) {
+                            std::string_view last_chunk,
+                            std::optional<std::uint32_t> last_chunk_crc) {
   meta.body_id = commit.body_id;
   commit.encoded_meta = encode_entry_meta(meta);
   commit.entry = EvictionEntry{charged_bytes(commit.key->size(), meta.body_size,
                                              commit.encoded_meta.size(), chunk_bytes_),
                                commit.body_id, meta.body_size};
   if (commit.entry.charged_bytes > budget_bytes_) return false;
-  if (!last_chunk.empty() && !(commit.last_extent = segments_.append(last_chunk))) return false;
+  if (!last_chunk.empty() &&
+      !(commit.last_extent = segments_.append(last_chunk, last_chunk_crc)))
+    return false;
   return true;
 }
 

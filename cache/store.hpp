@@ -60,6 +60,9 @@ struct PendingCommit {
   Insert* insert = nullptr;
   EntryMeta meta;
   std::string_view last_bytes;
+  // last_bytes' CRC-32C (crc32c.hpp) when the caller computed it as the bytes arrived, still
+  // in its CPU's cache: by the time a group commit runs they have usually left it.
+  std::optional<std::uint32_t> last_bytes_crc;
   bool committed = false;  // set by commit_all
 };
 

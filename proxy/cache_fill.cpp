@@ -1,5 +1,6 @@
 #include "proxy/cache_fill.hpp"
 
+#include "cache/crc32c.hpp"
 #include "proxy/offload.hpp"
 
 namespace cacheproxy {
@@ -54,7 +55,11 @@ std::span<char> CacheFill::in_place_buffer(std::uint64_t length) {
   return std::span<char>(in_place_.get(), in_place_size_);
 }
 
-void CacheFill::appended_in_place(std::size_t size) { total_ += size; }
+void CacheFill::appended_in_place(std::size_t size) {
+  // The bytes were just read and are still in this CPU's cache, unlike when the commit runs.
+  in_place_crc_ = cache::crc32c(std::string_view(in_place_.get() + total_, size), in_place_crc_);
+  total_ += size;
+}
 
 boost::asio::awaitable<bool> CacheFill::commit(cache::EntryMeta meta) {
   if (!active_) co_return false;
@@ -67,7 +72,8 @@ boost::asio::awaitable<bool> CacheFill::commit(cache::EntryMeta meta) {
   meta.body_size = total_;
   const std::string_view rest =
       in_place_ ? std::string_view(in_place_.get(), in_place_size_) : std::string_view(pending_);
-  bool committed = co_await committer_.commit(insert_, key_, std::move(meta), rest);
+  const auto rest_crc = in_place_ ? std::optional<std::uint32_t>(in_place_crc_) : std::nullopt;
+  bool committed = co_await committer_.commit(insert_, key_, std::move(meta), rest, rest_crc);
   pending_.clear();
   if (committed) {
     stats_.count_store();

@@ -67,6 +67,7 @@ class CacheFill {
   // into it before it is used), and kept until the fill goes (the client is relayed from it).
   std::unique_ptr<char[]> in_place_;
   std::size_t in_place_size_ = 0;
+  std::uint32_t in_place_crc_ = 0;  // CRC-32C of the bytes read in place so far
 };
 
 }  // namespace cacheproxy

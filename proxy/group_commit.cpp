@@ -38,12 +38,13 @@ void GroupCommitter::stop() {
 
 asio::awaitable<bool> GroupCommitter::commit(std::unique_ptr<cache::Insert>& insert,
                                              const std::string& key, cache::EntryMeta meta,
-                                             std::string_view last_bytes) {
-  auto initiate = [this, &insert, &key, &meta, last_bytes](auto handler) {
+                                             std::string_view last_bytes,
+                                             std::optional<std::uint32_t> last_bytes_crc) {
+  auto initiate = [this, &insert, &key, &meta, last_bytes, last_bytes_crc](auto handler) {
     asio::any_io_executor executor = asio::prefer(
         asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
-    enqueue(Job{&insert, &key, std::move(meta), last_bytes, std::move(executor),
-                std::move(handler)});
+    enqueue(Job{&insert, &key, std::move(meta), last_bytes, last_bytes_crc,
+                std::move(executor), std::move(handler)});
   };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
       initiate, asio::use_awaitable);
@@ -91,8 +92,8 @@ void GroupCommitter::run() {
     commits.clear();
     for (Job& job : batch) {
       if (!*job.insert) *job.insert = store_.begin_insert(*job.key);
-      commits.push_back(
-          cache::PendingCommit{job.insert->get(), std::move(job.meta), job.last_bytes});
+      commits.push_back(cache::PendingCommit{job.insert->get(), std::move(job.meta),
+                                             job.last_bytes, job.last_bytes_crc});
     }
     store_.commit_all(commits);
     // One post per executor (a network thread) for the whole batch, not one per commit:

@@ -36,10 +36,12 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   // Commits *insert (begun here under key when null) with meta and the body's last bytes,
-  // which must stay valid until this completes. Returns whether the entry was stored.
+  // which must stay valid until this completes, and their CRC-32C when the caller has it
+  // (cache::PendingCommit). Returns whether the entry was stored.
   boost::asio::awaitable<bool> commit(std::unique_ptr<cache::Insert>& insert,
                                       const std::string& key, cache::EntryMeta meta,
-                                      std::string_view last_bytes);
+                                      std::string_view last_bytes,
+                                      std::optional<std::uint32_t> last_bytes_crc);
 
   // Commits what is queued and joins the thread. Completions go to their executors, which
   // must outlive this call (as for the store pool). A commit asked for afterwards completes
@@ -52,6 +54,7 @@ class GroupCommitter {
     const std::string* key;
     cache::EntryMeta meta;
     std::string_view last_bytes;
+    std::optional<std::uint32_t> last_bytes_crc;
     // Where the waiting coroutine resumes; holds outstanding work on it until then.
     boost::asio::any_io_executor executor;
     boost::asio::any_completion_handler<void(bool)> done;

@@ -198,7 +198,8 @@ TEMPLATE_LIST_TEST_CASE("commit_all commits each insert as commit would", "[stor
   std::vector<PendingCommit> commits;
   for (const Case& c : cases) {
     inserts.push_back(store->begin_insert(c.key));
-    commits.push_back(PendingCommit{inserts.back().get(), make_meta(c.declared), c.body});
+    commits.push_back(PendingCommit{inserts.back().get(), make_meta(c.declared), c.body,
+                                    std::nullopt});
   }
   store->commit_all(commits);
   const std::vector<bool> expected = {true, true, true, true, false, false, true};

@@ -9,10 +9,12 @@
 #include <boost/asio/use_future.hpp>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cache/crc32c.hpp"
 #include "cache/leveldb_store.hpp"
 #include "support/test_proxy.hpp"
 
@@ -49,10 +51,12 @@ cache::EntryMeta meta_for(const std::string& body) {
   return meta;
 }
 
-// One exchange's commit, as CacheFill makes it: the insert begun by the committer.
-asio::awaitable<bool> commit_one(GroupCommitter& committer, std::string key, std::string body) {
+// One exchange's commit, as CacheFill makes it: the insert begun by the committer, the body's
+// CRC-32C given as a body read in place has it, or left to the store.
+asio::awaitable<bool> commit_one(GroupCommitter& committer, std::string key, std::string body,
+                                 std::optional<std::uint32_t> crc = std::nullopt) {
   std::unique_ptr<cache::Insert> insert;
-  const bool ok = co_await committer.commit(insert, key, meta_for(body), body);
+  const bool ok = co_await committer.commit(insert, key, meta_for(body), body, crc);
   co_return ok;
 }
 
@@ -68,8 +72,10 @@ TEST_CASE("concurrent commits are each stored once and whole", "[group_commit]")
   for (int i = 0; i < kCommits; ++i) {
     // Every tenth key is committed twice, from two exchanges at once: one replaces the other.
     const int key = i % 10 == 9 ? i - 1 : i;
+    // Half of them come with the body's CRC, as a body read in place does.
+    const auto crc = i % 2 ? std::optional(cache::crc32c(body_of(i))) : std::nullopt;
     results.push_back(asio::co_spawn(ioc, commit_one(committer, "k" + std::to_string(key),
-                                                     body_of(i)),
+                                                     body_of(i), crc),
                                      asio::use_future));
   }
   std::thread second([&] { ioc.run(); });
@@ -93,6 +99,32 @@ TEST_CASE("concurrent commits are each stored once and whole", "[group_commit]")
     else
       CHECK(*read == body_of(key));
   }
+}
+
+TEST_CASE("the CRC a commit comes with is the one the body is checked against",
+          "[group_commit]") {
+  TempDir dir;
+  std::unique_ptr<cache::Store> store = open_store(dir);
+  GroupCommitter committer(*store);
+  asio::io_context ioc;
+  const std::string body = body_of(3);
+  auto right = asio::co_spawn(ioc, commit_one(committer, "right", body, cache::crc32c(body)),
+                              asio::use_future);
+  auto wrong = asio::co_spawn(
+      ioc, commit_one(committer, "wrong", body, cache::crc32c(body) ^ 1), asio::use_future);
+  ioc.run();
+  REQUIRE(right.get());
+  REQUIRE(wrong.get());
+  committer.stop();
+  auto read = [&](const std::string& key) -> std::optional<std::string> {
+    std::optional<cache::EntryMeta> meta = store->lookup(key);
+    if (!meta) return std::nullopt;
+    return store->read_body(key, *meta, 0, meta->body_size);
+  };
+  CHECK(read("right") == body);
+  // Served from the segment file or its write buffer alike, a body whose bytes do not match
+  // its CRC is never returned.
+  CHECK_FALSE(read("wrong"));
 }
 
 TEST_CASE("a commit after stop completes with false", "[group_commit]") {
