@@ -73,6 +73,15 @@ inline void copy_end_to_end_fields(const boost::beast::http::fields& from,
   cache::remove_hop_by_hop(to);
 }
 
+// RFC 9110 §9.2.2: the methods a proxy may send again when a connection fails before the
+// response (it MUST NOT retry the others on its own).
+inline bool idempotent(boost::beast::http::verb method) {
+  namespace http = boost::beast::http;
+  return method == http::verb::get || method == http::verb::head ||
+         method == http::verb::options || method == http::verb::trace ||
+         method == http::verb::put || method == http::verb::delete_;
+}
+
 inline bool transient_connection_error(const boost::system::error_code& ec) {
   namespace asio = boost::asio;
   namespace http = boost::beast::http;

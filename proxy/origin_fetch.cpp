@@ -151,8 +151,9 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   if (!has_body) append_request_header(bodyless, outgoing.base());
 
   // Connect (or reuse), send the header and body, read the response header. A reused idle
-  // connection may have been closed by the origin just now: retry once on a fresh one when
-  // nothing of the body was consumed.
+  // connection may have been closed by the origin just now: an idempotent request without a
+  // body is then sent once more on a fresh one, if nothing of the response came.
+  const bool retriable = !has_body && idempotent(req.method());
   OriginConnectionPtr& origin = reply.origin;
   std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
   boost::system::error_code ec;
@@ -160,8 +161,12 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
     // The retry must not get another idle connection that may be just as dead.
     bool fresh_only = attempt > 0;
     ConnectOutcome connected =
-        co_await origins_.acquire(target_.host, target_.port, fresh_only, check_destination_);
+        co_await origins_.acquire(target_.host, target_.port, fresh_only, check_destination_,
+                                  retriable ? IdleCheck::unless_recent : IdleCheck::always);
     if (!connected.connection) {
+      // On the retry, nothing of the first attempt is left to be taken for a response.
+      origin.reset();
+      parser.reset();
       reply.error_status = static_cast<http::status>(connect_error_status(connected.error));
       reply.error_detail = std::move(connected.message);
       reply.denied = connected.error == ConnectError::denied;
@@ -222,7 +227,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
         }
       } while (interim);
     }
-    bool retry = ec && origin->reused && !has_body && transient_connection_error(ec) &&
+    bool retry = ec && origin->reused && retriable && transient_connection_error(ec) &&
                  origin_buffer_.size() == 0;
     if (!retry) break;
     origin_buffer_.clear();

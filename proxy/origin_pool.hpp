@@ -40,6 +40,14 @@ unsigned connect_error_status(ConnectError error);
 // times between the pool, the connect outcome and the exchange.
 using OriginConnectionPtr = std::unique_ptr<OriginConnection>;
 
+// Whether acquire() looks at an idle connection before handing it out (one system call).
+enum class IdleCheck {
+  always,
+  // Not for one released moments ago: the caller retries its request on a new connection
+  // if the origin has closed that one (a bodyless request, in the Forwarder).
+  unless_recent,
+};
+
 struct ConnectOutcome {
   OriginConnectionPtr connection;
   ConnectError error = ConnectError::none;
@@ -56,7 +64,8 @@ class OriginPool {
   // With check_destination, a connection whose address destination_access denies is never
   // handed out: the outcome is ConnectError::denied, naming the rule.
   boost::asio::awaitable<ConnectOutcome> acquire(const std::string& host, std::uint16_t port,
-                                                 bool fresh_only, bool check_destination);
+                                                 bool fresh_only, bool check_destination,
+                                                 IdleCheck idle_check = IdleCheck::always);
   // Keeps a connection whose last exchange ended cleanly with keep-alive.
   void release(const std::string& host, std::uint16_t port, OriginConnectionPtr connection);
   // Closes idle connections older than origin_idle_timeout, for every host (run periodically,
@@ -72,7 +81,8 @@ class OriginPool {
     OriginConnectionPtr connection;
     std::chrono::steady_clock::time_point since;
   };
-  OriginConnectionPtr take_idle(const std::string& pool_key, bool check_destination);
+  OriginConnectionPtr take_idle(const std::string& pool_key, bool check_destination,
+                                IdleCheck idle_check);
   boost::asio::awaitable<ConnectOutcome> connect(const std::string& host, std::uint16_t port);
 
   boost::asio::io_context& ioc_;

@@ -330,6 +330,33 @@ TEST_CASE("idle origin connections are closed after origin_idle_timeout", "[prox
   CHECK(origin.open_connection_count() == 0);
 }
 
+TEST_CASE("an origin that closes idle connections unannounced is asked again on a new one",
+          "[proxy][pool]") {
+  // Each connection is closed after its response, without Connection: close: the pooled
+  // connection is dead when the next request takes it. Taken at once, it is used without a
+  // look and the request is sent again on a new connection; taken after a pause, the look
+  // finds it closed. Either way every request is answered, once, by the origin.
+  OriginServer origin([](const OriginRequest& req) {
+    OriginResponse res = make_response(200, "body of " + req.target);
+    res.close_unannounced = true;
+    return res;
+  });
+  TempDir dir;
+  TestProxy proxy(dir.path(), [](cacheproxy::Config& c) { c.threads = 1; });
+  ProxyClient client(proxy.port());
+  constexpr int kRequests = 12;
+  for (int i = 0; i < kRequests; ++i) {
+    if (i == kRequests / 2) std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    const std::string path = fmt::format("/unannounced/{}", i);
+    Response res = client.get(origin.url(path));
+    INFO(path);
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "body of " + path);
+  }
+  CHECK(origin.request_count() == kRequests);
+  CHECK(origin.connection_count() == kRequests);
+}
+
 TEST_CASE("the default pool keeps an idle origin connection for each request in flight",
           "[proxy][pool]") {
   // Every response takes a while, so the first round holds kClients origin connections at

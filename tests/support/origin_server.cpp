@@ -101,7 +101,8 @@ struct OriginServer::Impl {
     header += "\r\n";
     auto [ec, n] = co_await asio::async_write(socket, asio::buffer(header), use_tuple);
     if (ec) co_return false;
-    if (head || bodyless) co_return !res.close;
+    const bool keep = !res.close && !res.close_unannounced;
+    if (head || bodyless) co_return keep;
 
     std::uint64_t limit = res.cut_after ? std::min<std::uint64_t>(*res.cut_after, length) : length;
     std::string piece;
@@ -123,7 +124,7 @@ struct OriginServer::Impl {
       auto [wec, wn] = co_await asio::async_write(socket, asio::buffer("0\r\n\r\n", 5), use_tuple);
       if (wec) co_return false;
     }
-    co_return !res.close;
+    co_return keep;
   }
 };
 

@@ -35,6 +35,8 @@ struct OriginResponse {
   std::optional<std::size_t> cut_after;  // close after this many body bytes (length announced)
   std::uint64_t generated_bytes = 0;     // if set, a body of this size made on the fly
   bool close = false;                    // close the connection after the response
+  // Close it after the response without saying so, as an origin's keep-alive timeout does.
+  bool close_unannounced = false;
   std::string interim;                   // raw interim responses (e.g. a 103) sent first
 };
 
