@@ -14,7 +14,7 @@ constexpr std::uint64_t kSampleFactor = 10;  // TinyLFU's sample size: 10 x the 
 // (0.3 points of request hit ratio, scripts/policy_prototype.py --doorkeeper-bits). At 16,
 // about 2% (6% near the end).
 constexpr std::size_t kDoorkeeperBitsPerCounter = 16;
-constexpr unsigned char kFormat = 2;
+constexpr unsigned char kFormat = 3;  // 3: a key's counters in one block
 
 // SplitMix64's finaliser: spreads the bits of one hash into independent-looking row indexes.
 std::uint64_t mix(std::uint64_t x) {
@@ -56,26 +56,35 @@ std::uint64_t FrequencySketch::hash(std::string_view key) {
   return mix(h);
 }
 
-std::size_t FrequencySketch::counter_index(std::uint64_t key_hash, int row) const {
-  const std::uint64_t h = mix(key_hash + 0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(row + 1));
-  return static_cast<std::size_t>(row) * width_ + static_cast<std::size_t>(h & (width_ - 1));
+std::size_t FrequencySketch::counter_block(std::uint64_t key_hash) const {
+  const std::size_t blocks = counters_.size() / kBlockWords;
+  return static_cast<std::size_t>(mix(key_hash + 0x9e3779b97f4a7c15ull) & (blocks - 1));
+}
+
+std::size_t FrequencySketch::counter_index(std::size_t block, std::uint64_t key_hash,
+                                           int row) const {
+  // Row r owns words 2r and 2r + 1 of the block (32 counters); five bits of the hash, apart
+  // from those choosing the block (at most 35 of them), pick one.
+  const auto pick = static_cast<std::size_t>((key_hash >> (40 + 5 * row)) & 31);
+  return block * kBlockWords * 16 + static_cast<std::size_t>(row) * 32 + pick;
 }
 
 std::uint32_t FrequencySketch::counter(std::size_t index) const {
   return static_cast<std::uint32_t>((counters_[index / 16] >> (4 * (index % 16))) & 0xf);
 }
 
+// The doorkeeper's size is a power of two: its bits are picked with a mask, not a division.
 bool FrequencySketch::doorkeeper_has(std::uint64_t key_hash) const {
-  const std::size_t bits = doorkeeper_.size() * 64;
-  const std::size_t a = static_cast<std::size_t>(key_hash % bits);
-  const std::size_t b = static_cast<std::size_t>(mix(key_hash) % bits);
+  const std::size_t mask = doorkeeper_.size() * 64 - 1;
+  const std::size_t a = static_cast<std::size_t>(key_hash & mask);
+  const std::size_t b = static_cast<std::size_t>(mix(key_hash) & mask);
   return (doorkeeper_[a / 64] >> (a % 64) & 1) && (doorkeeper_[b / 64] >> (b % 64) & 1);
 }
 
 void FrequencySketch::doorkeeper_set(std::uint64_t key_hash) {
-  const std::size_t bits = doorkeeper_.size() * 64;
-  const std::size_t a = static_cast<std::size_t>(key_hash % bits);
-  const std::size_t b = static_cast<std::size_t>(mix(key_hash) % bits);
+  const std::size_t mask = doorkeeper_.size() * 64 - 1;
+  const std::size_t a = static_cast<std::size_t>(key_hash & mask);
+  const std::size_t b = static_cast<std::size_t>(mix(key_hash) & mask);
   doorkeeper_[a / 64] |= std::uint64_t{1} << (a % 64);
   doorkeeper_[b / 64] |= std::uint64_t{1} << (b % 64);
 }
@@ -88,8 +97,9 @@ void FrequencySketch::add(std::uint64_t key_hash) {
     // keys that share cells low.
     std::size_t index[kRows];
     std::uint32_t least = kMaxCount;
+    const std::size_t block = counter_block(key_hash);
     for (int r = 0; r < kRows; ++r) {
-      index[r] = counter_index(key_hash, r);
+      index[r] = counter_index(block, key_hash, r);
       least = std::min(least, counter(index[r]));
     }
     if (least < kMaxCount) {
@@ -103,7 +113,9 @@ void FrequencySketch::add(std::uint64_t key_hash) {
 
 std::uint32_t FrequencySketch::estimate(std::uint64_t key_hash) const {
   std::uint32_t least = kMaxCount;
-  for (int r = 0; r < kRows; ++r) least = std::min(least, counter(counter_index(key_hash, r)));
+  const std::size_t block = counter_block(key_hash);
+  for (int r = 0; r < kRows; ++r)
+    least = std::min(least, counter(counter_index(block, key_hash, r)));
   return least + (doorkeeper_has(key_hash) ? 1 : 0);
 }
 

@@ -5,18 +5,33 @@
 //
 // A key's first request only sets its doorkeeper bits, so the 81% of a proxy trace's
 // objects that are requested once barely touch the counters. Estimates never undercount
-// within a sample period (count-min), and saturate at 15 + 1.
+// within a sample period (count-min), and saturate at 15 + 1. A key's four counters lie in one
+// cache line (a blocked count-min sketch, as Caffeine's): one memory access per add or estimate.
 //
 // Not thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cacheproxy::cache {
+
+// Allocates on 64-byte boundaries, so each block of the sketch's counters is one cache line.
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, kAlignment); }
+  bool operator==(const CacheLineAllocator&) const { return true; }
+};
 
 class FrequencySketch {
  public:
@@ -46,7 +61,12 @@ class FrequencySketch {
   static constexpr int kRows = 4;
   static constexpr std::uint32_t kMaxCount = 15;
 
-  std::size_t counter_index(std::uint64_t key_hash, int row) const;
+  // A key's four counters share one block of kBlockWords words, a 64-byte cache line, so an
+  // add or an estimate reads one line of the counters instead of four (the layout of
+  // Caffeine's sketch). Each row keeps its own counters within the block.
+  static constexpr std::size_t kBlockWords = 8;
+  std::size_t counter_block(std::uint64_t key_hash) const;
+  std::size_t counter_index(std::size_t block, std::uint64_t key_hash, int row) const;
   std::uint32_t counter(std::size_t index) const;
   bool doorkeeper_has(std::uint64_t key_hash) const;
   void doorkeeper_set(std::uint64_t key_hash);
@@ -55,7 +75,8 @@ class FrequencySketch {
   std::size_t width_;
   std::uint64_t sample_;     // additions between two halvings
   std::uint64_t additions_ = 0;
-  std::vector<std::uint64_t> counters_;    // kRows x width_ counters, 16 per word
+  // kRows x width_ counters, 16 per word, in blocks of kBlockWords words.
+  std::vector<std::uint64_t, CacheLineAllocator<std::uint64_t>> counters_;
   std::vector<std::uint64_t> doorkeeper_;  // width_ x 16 bits, two probed per key
 };
 
