@@ -110,6 +110,8 @@ constexpr std::size_t kSpareBuffers = kMaxQueuedBuffers + 2;
 
 std::uint64_t round_up(std::uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
+namespace {
+
 // Copies an extent into a write buffer around the CPU's caches (non-temporal stores): the
 // buffer goes to the disk by direct I/O and this CPU seldom reads it again, while a plain copy
 // first reads every destination line from memory and then evicts the network threads' data
@@ -140,6 +142,8 @@ void copy_to_write_buffer(char* dst, const char* src, std::size_t n) {
   std::memcpy(dst, src, n);
 #endif
 }
+
+}  // namespace
 
 struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }

@@ -51,7 +51,8 @@ TEST_CASE("first requests of many keys are rarely taken for second ones", "[freq
   REQUIRE(sketch.memory_bytes() == 16384 * (4 * 4 + 16) / 8);
 }
 
-TEST_CASE("a sketch survives serialisation and refuses another width or format", "[frequency_sketch]") {
+TEST_CASE("a sketch survives serialisation and refuses another width or format",
+          "[frequency_sketch]") {
   FrequencySketch sketch(2048);
   for (int i = 0; i < 300; ++i) sketch.add(FrequencySketch::hash("k" + std::to_string(i % 37)));
   const std::string saved = sketch.serialize();
