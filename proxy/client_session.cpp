@@ -85,7 +85,8 @@ class ClientSession {
       // other ready connections go first (yield_turn).
       const bool yield_first = !first;
       first = false;
-      auto [ec, n] = co_await read_header(stream_.socket(), buffer_, parser, yield_first);
+      auto [ec, n] =
+          co_await read_header(stream_.socket(), buffer_, parser, yield_first, &read_memory_);
       deadline_.disarm();
       // Timed out: closed at once, as a Beast stream closes on its timeout (no lingering).
       if (deadline_.expired()) co_return;
@@ -363,6 +364,7 @@ class ClientSession {
   beast::tcp_stream stream_;
   SocketDeadline deadline_;  // for the waits every request has; other waits use stream_'s timer
   beast::flat_buffer buffer_;
+  HandlerMemory read_memory_;  // the turn before each request and the reads of it
   Services& services_;
   OriginPool& origins_;
   std::string client_address_;

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <memory>
 
+#include "proxy/handler_memory.hpp"
+
 namespace cacheproxy {
 
 // Sends as much of `buffers` as the socket takes now, with one system call and no wait, and
@@ -37,32 +39,18 @@ std::size_t write_now(boost::asio::ip::tcp::socket& socket, const ConstBufferSeq
   return sent;
 }
 
-// A plain allocator (operator new and delete) for the queued turn below. Asio serves
-// std::allocator from a small per-thread cache of blocks, first fit, shared by the receives
-// pending on every connection of the thread: a turn taking a receive's block there sends that
-// receive to malloc, a larger block than the turn's. Not std::allocator, so not that cache.
-template <class T>
-struct PlainAllocator {
-  using value_type = T;
-  PlainAllocator() = default;
-  template <class U>
-  PlainAllocator(const PlainAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T)); }
-  template <class U>
-  bool operator==(const PlainAllocator<U>&) const noexcept {
-    return true;
-  }
-};
-
 // The handler of a queued turn: it resumes the coroutine on the thread that runs the turn
 // (the coroutine's own), and states an allocator and no executor of its own, so the turn is
-// posted as it is (an associated executor would have it wrapped to be dispatched back).
+// posted as it is (an associated executor would have it wrapped to be dispatched back). The
+// allocator is the connection's HandlerMemory, or operator new without one: not
+// std::allocator, whose per-thread cache the receives pending on every connection share (a
+// turn taking a receive's block there sent that receive to malloc).
 template <class Handler>
 struct TurnHandler {
   Handler handler;
-  using allocator_type = PlainAllocator<void>;
-  allocator_type get_allocator() const noexcept { return {}; }
+  HandlerMemory* memory;
+  using allocator_type = HandlerAllocator<void>;
+  allocator_type get_allocator() const noexcept { return allocator_type(memory); }
   void operator()() { std::move(handler)(); }
 };
 
@@ -70,14 +58,15 @@ struct TurnHandler {
 // connection takes its turn at the back of the queue, as it did when the write's completion
 // was queued. By then its client has usually sent the next request, which the next read then
 // takes with one receive, instead of finding nothing, waiting for the poller and receiving
-// again.
-inline auto yield_turn(const boost::asio::any_io_executor& executor) {
+// again. `memory`, when given, holds the queued turn.
+inline auto yield_turn(const boost::asio::any_io_executor& executor,
+                       HandlerMemory* memory = nullptr) {
   return boost::asio::async_initiate<const boost::asio::deferred_t&, void()>(
-      [executor](auto handler) {
+      [executor, memory](auto handler) {
         // Posted to the io_context's own executor, which takes the allocator (the type-erased
         // one ignores it).
         if (const auto* own = executor.target<boost::asio::io_context::executor_type>()) {
-          boost::asio::post(*own, TurnHandler<decltype(handler)>{std::move(handler)});
+          boost::asio::post(*own, TurnHandler<decltype(handler)>{std::move(handler), memory});
         } else {
           boost::asio::post(executor, std::move(handler));
         }

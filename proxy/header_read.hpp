@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <utility>
 
+#include "proxy/handler_memory.hpp"
+
 namespace cacheproxy {
 
 // Feeds parser from buffer, reading more from stream as needed, until the header is done or
@@ -22,17 +24,19 @@ namespace cacheproxy {
 // buffer_overflow when buffer is at its max_size; a Beast stream's timeout). What is not
 // consumed stays in buffer. Instantiated for a client's socket (requests) and an origin's
 // Beast stream (responses). With `yield_first`, the header is read only after the thread's
-// other ready work has run (yield_turn in eager_write.hpp).
+// other ready work has run (yield_turn in eager_write.hpp). `memory`, when given, holds the
+// turn and each read's operation (handler_memory.hpp).
 template <class Stream, bool isRequest>
 boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_header(
     Stream& stream, boost::beast::flat_buffer& buffer,
-    boost::beast::http::basic_parser<isRequest>& parser, bool yield_first = false);
+    boost::beast::http::basic_parser<isRequest>& parser, bool yield_first = false,
+    HandlerMemory* memory = nullptr);
 
 extern template boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>>
 read_header(boost::asio::ip::tcp::socket&, boost::beast::flat_buffer&,
-            boost::beast::http::basic_parser<true>&, bool);
+            boost::beast::http::basic_parser<true>&, bool, HandlerMemory*);
 extern template boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>>
 read_header(boost::beast::tcp_stream&, boost::beast::flat_buffer&,
-            boost::beast::http::basic_parser<false>&, bool);
+            boost::beast::http::basic_parser<false>&, bool, HandlerMemory*);
 
 }  // namespace cacheproxy

@@ -152,3 +152,47 @@ TEST_CASE("read_header reads an origin's response header through a Beast stream,
   ioc.run();
   CHECK(timed_out.get().first == boost::beast::error::timeout);
 }
+
+TEST_CASE("HandlerMemory lends its block to one operation at a time", "[header_read]") {
+  HandlerMemory memory;
+  void* first = memory.allocate(240);
+  CHECK(memory.in_use());
+  void* second = memory.allocate(64);  // the block is taken: operator new
+  CHECK(second != first);
+  void* large = HandlerAllocator<char>(&memory).allocate(4096);
+  memory.deallocate(second);
+  HandlerAllocator<char>(&memory).deallocate(static_cast<char*>(large), 4096);
+  CHECK(memory.in_use());
+  memory.deallocate(first);
+  CHECK_FALSE(memory.in_use());
+  CHECK(memory.allocate(256) == first);  // free again: the same block
+  memory.deallocate(first);
+}
+
+TEST_CASE("a client's pending read and its turn live in the connection's HandlerMemory",
+          "[header_read]") {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket peer(ioc);
+  peer.connect(acceptor.local_endpoint());
+  tcp::socket socket = acceptor.accept();
+  HandlerMemory memory;
+  boost::beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  auto done = asio::co_spawn(
+      ioc, read_header(socket, buffer, parser, /*yield_first=*/true, &memory), asio::use_future);
+  // The turn is queued in the block; then the read waits for the request, its operation there
+  // too.
+  ioc.poll_one();
+  CHECK(memory.in_use());
+  ioc.poll();
+  CHECK(memory.in_use());
+  CHECK(done.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  const std::string_view request = "GET http://a.test/x HTTP/1.1\r\nHost: a\r\n\r\n";
+  asio::write(peer, asio::buffer(request));
+  ioc.run();
+  auto [ec, consumed] = done.get();
+  CHECK_FALSE(ec);
+  CHECK(parser.get().target() == "http://a.test/x");
+  CHECK_FALSE(memory.in_use());  // given back before the coroutine went on
+}
