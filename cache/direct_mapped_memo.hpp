@@ -15,9 +15,10 @@ namespace cacheproxy::cache {
 template <class Value, std::size_t kSlots>
 class DirectMappedMemo {
  public:
-  // The remembered value for key, or compute()'s, remembered from now on.
+  // The remembered value for key, or compute()'s, remembered from now on. The reference is
+  // good until the next get: a caller copies only what it keeps.
   template <class Compute>
-  Value get(std::string_view key, Compute compute) {
+  const Value& get(std::string_view key, Compute compute) {
     Slot& slot = slots_[std::hash<std::string_view>{}(key) % kSlots];
     if (slot.used && slot.key == key) return slot.value;
     slot.value = compute();

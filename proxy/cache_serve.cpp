@@ -128,7 +128,7 @@ asio::awaitable<Exchange> Forwarder::serve_object(const Found& found, cache::Sec
   }
   if (!ec && !head_only) services_.stats.add_bytes_from_cache(found.object->body.size());
   // A disk hit is worth keeping hot; the tier refuses what is too large for it.
-  if (!found.in_memory) services_.memory.put(found.key, found.object);
+  if (!found.in_memory) services_.memory.put(found.key(), found.object);
   ex.bytes = n;
   ex.keep_alive = keep && !ec;
   co_return ex;
@@ -162,7 +162,7 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
   bool keep = client_keep_alive() && request_.is_done();
 
   auto& store = services_.store;
-  const std::string& key = found.key;
+  const std::string& key = found.key();
   const cache::EntryMeta& meta = *found.meta;
   // A body read in several steps is pinned before the first, so an entry evicted, replaced
   // or erased meanwhile stays readable to its end. The first step is read before anything
@@ -325,7 +325,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
     co_return !wec;
   };
   auto& store = services_.store;
-  const std::string& key = found.key;
+  const std::string& key = found.key();
   // A large disk entry is read in steps: pinned first, so it stays readable to the end even
   // if it is evicted, replaced or erased meanwhile. Gone already: its ranges are cut off
   // below like a body that vanished.

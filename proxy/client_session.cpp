@@ -32,6 +32,10 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // How long a closing connection keeps draining client input; see lingering_close().
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
+// The most storage a connection keeps for its next request's URL parts: a typical URL's, so
+// most requests classify their target without allocating, and an idle connection stays small.
+constexpr std::size_t kKeptTargetCapacity = 256;
+
 bool is_loopback(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
@@ -100,7 +104,10 @@ class ClientSession {
       log(parser, ex, started);
       if (deadline_.expired()) co_return;  // a client that stopped reading a memory hit
       url_ = {};
-      target_ = RequestTarget{};  // an idle connection keeps no copy of the last URL's parts
+      // An idle connection keeps no copy of the last URL's parts, only their strings' storage
+      // for the next request's (a long URL's is given back: idle connections are many).
+      target_.clear();
+      if (target_.url.capacity() > kKeptTargetCapacity) target_ = RequestTarget{};
       // A body the exchange did not read would be parsed as the next request.
       if (!ex.keep_alive || !parser.is_done()) {
         client_closes = parser.is_done() && !parser.get().keep_alive();
@@ -145,7 +152,7 @@ class ClientSession {
   asio::awaitable<Exchange> dispatch(RequestParser& parser) {
     const Config& config = services_.config;
     const auto& req = parser.get();
-    target_ = classify_target(req.method(), req.target(), config.listen, config.visible_hostname);
+    classify_target(target_, req.method(), req.target(), config.listen, config.visible_hostname);
     url_ = target_.url.empty() ? std::string_view(req.target()) : std::string_view(target_.url);
     if (std::optional<Refusal> refusal = screen(parser, target_)) {
       return refuse(parser, std::move(*refusal));

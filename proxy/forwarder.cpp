@@ -124,9 +124,9 @@ asio::awaitable<Exchange> Forwarder::run() {
       if (decision.action == cache::Action::revalidate) {
         // RFC 5861 §3: answer from the stale entry now, revalidate in the background.
         if (cache::stale_while_revalidate_allowed(view, *found->meta, now, policy_)) {
-          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
+          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key()))) {
             start_background_revalidation(services_, origins_, client_.get_executor(),
-                                          target_, check_destination_, found->key,
+                                          target_, check_destination_, found->key(),
                                           *found->meta, found->object, req.base(),
                                           std::move(*lease));
           }
@@ -136,13 +136,13 @@ asio::awaitable<Exchange> Forwarder::run() {
         answer = Answer::revalidate;
         if (waited_for_revalidation) break;
         if (may_lead()) {
-          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key))) {
+          if (auto lease = services_.collapsed.try_lead(revalidation_key(found->key()))) {
             lease_.emplace(std::move(*lease));
             break;
           }
         }
         // Another request revalidates this entry: wait for it, then look again.
-        wait_key = revalidation_key(found->key);
+        wait_key = revalidation_key(found->key());
         waited_for_revalidation = true;
       }
     }
@@ -196,10 +196,10 @@ asio::awaitable<Exchange> Forwarder::fetch_and_invalidate() {
   co_return ex;
 }
 
-Forwarder::Found Forwarder::found_object(std::string key, cache::CachedObjectPtr object,
-                                         bool in_memory) {
+Forwarder::Found Forwarder::found_object(std::string variant_key, cache::CachedObjectPtr object,
+                                         bool in_memory) const {
   std::shared_ptr<const cache::EntryMeta> meta(object, &object->meta);
-  return Found{std::move(key), std::move(meta), std::move(object), in_memory};
+  return Found{key_, std::move(variant_key), std::move(meta), std::move(object), in_memory};
 }
 
 asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store::CountUse count) {
@@ -212,7 +212,7 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store:
   };
   if (auto object = services_.memory.get(*key_)) {
     touch(*key_);
-    if (!cache::is_vary_marker(object->meta)) co_return found_object(*key_, object, true);
+    if (!cache::is_vary_marker(object->meta)) co_return found_object({}, object, true);
     // RFC 9111 §4.1: the URL has variants; the request's nominated fields select one.
     marker_ = object->meta;
     std::string variant = cache::variant_key(*key_, *marker_, request_fields);
@@ -228,28 +228,29 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store:
   std::optional<cache::EntryMeta>& marker = marker_;
   std::optional<Found> found = co_await run_blocking(
       services_.store_pool,
-      [&store, &url_key, &marker, &request_fields, count]() -> std::optional<Found> {
+      [this, &store, &url_key, &marker, &request_fields, count]() -> std::optional<Found> {
         // Each key is looked up once: a lookup is a use, and counting a disk hit twice
         // ranked entries served from disk (larger ones, which the memory tier keeps less)
         // above those served from memory (found on the BU trace: 0.2 points of hits).
-        std::string key = url_key;
+        std::string variant;  // stays empty for an entry under the URL's key
         std::optional<cache::EntryMeta> meta;
         if (marker) {
-          key = cache::variant_key(url_key, *marker, request_fields);
-          meta = store.lookup(key, count);
+          variant = cache::variant_key(url_key, *marker, request_fields);
+          meta = store.lookup(variant, count);
         } else {
-          meta = store.lookup(key, count);
+          meta = store.lookup(url_key, count);
           if (!meta) return std::nullopt;
           if (cache::is_vary_marker(*meta)) {
             marker = std::move(*meta);
-            key = cache::variant_key(url_key, *marker, request_fields);
-            meta = store.lookup(key, count);
+            variant = cache::variant_key(url_key, *marker, request_fields);
+            meta = store.lookup(variant, count);
           }
         }
+        const std::string& key = variant.empty() ? url_key : variant;
         // A marker under a variant key cannot happen unless stored by mistake: not servable.
         if (!meta || cache::is_vary_marker(*meta)) return std::nullopt;
         if (meta->body_size > exchange::kStoreReadBytes) {
-          return Found{std::move(key),
+          return Found{key_, std::move(variant),
                        std::make_shared<const cache::EntryMeta>(std::move(*meta)), nullptr,
                        false};
         }
@@ -259,7 +260,7 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store:
             store.read_body(key, *meta, 0, exchange::kStoreReadBytes);
         if (!body || body->size() != meta->body_size) return std::nullopt;  // replaced: a miss
         auto object = cache::make_cached_object(std::move(*meta), std::move(*body));
-        return found_object(std::move(key), std::move(object), false);
+        return found_object(std::move(variant), std::move(object), false);
       });
   // Keep a marker found on disk in memory, so the next lookup of the URL starts there.
   if (marker_ && !services_.memory.get(*key_)) {

@@ -49,7 +49,11 @@ class Forwarder {
   // tier (in_memory) or was small enough to read with its metadata in one store call; larger
   // disk entries stream their body from the store.
   struct Found {
-    std::string key;  // where the entry lives: the URL key, or a variant key (Vary)
+    // Where the entry lives: the URL's key (pointed to, not copied: it outlives the
+    // exchange), or a variant key (Vary).
+    const std::string& key() const { return variant_key.empty() ? *url_key : variant_key; }
+    const std::string* url_key = nullptr;
+    std::string variant_key;  // empty unless the entry is a variant
     // Shares ownership with object when there is one (an aliasing pointer): a hit copies no
     // header fields.
     std::shared_ptr<const cache::EntryMeta> meta;
@@ -60,7 +64,9 @@ class Forwarder {
     bool validated = false;
   };
   // A whole entry, in memory or read with its metadata.
-  static Found found_object(std::string key, cache::CachedObjectPtr object, bool in_memory);
+  // variant_key: empty for the entry stored under the URL's key.
+  Found found_object(std::string variant_key, cache::CachedObjectPtr object,
+                     bool in_memory) const;
 
   // What the origin answered to the forwarded request: its header is read, its body is still
   // on the connection. Without a parser, no response could be had and error_* say why.

@@ -304,7 +304,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (!cache::not_modified_selects(*stale->meta, response.base())) {
       // RFC 9111 §4.3.4: a 304 naming another representation updates nothing: drop the
       // stored response and ask again without our conditions.
-      const std::vector<std::string> replaced{stale->key};
+      const std::vector<std::string> replaced{stale->key()};
       co_await invalidate(replaced);
       if (lease_) lease_->release();
       const std::optional<Found> nothing_stored;
@@ -313,16 +313,17 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     cache::EntryMeta merged =
         cache::merge_not_modified(*stale->meta, response.base(), request_time, response_time);
     // Already placed in the memory tier here, so serving does not place the old one again.
-    Found refreshed{stale->key, std::make_shared<const cache::EntryMeta>(merged), nullptr, true,
+    Found refreshed{stale->url_key, stale->variant_key,
+                    std::make_shared<const cache::EntryMeta>(merged), nullptr, true,
                     /*validated=*/true};
     if (stale->object) {
-      refreshed = found_object(stale->key, cache::make_cached_object(merged, stale->object->body),
-                               true);
+      refreshed = found_object(stale->variant_key,
+                               cache::make_cached_object(merged, stale->object->body), true);
       refreshed.validated = true;
-      services_.memory.put(stale->key, refreshed.object);
+      services_.memory.put(stale->key(), refreshed.object);
     }
     auto& store = services_.store;
-    const std::string& key = stale->key;
+    const std::string& key = stale->key();
     co_await run_blocking(services_.store_pool,
                           [&store, &key, &merged] { return store.update_meta(key, merged); });
     // Requests waiting for this revalidation find the refreshed entry.
@@ -342,10 +343,11 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     if (std::optional<cache::EntryMeta> updated = cache::update_from_head(
             *stale->meta, status, response.base(), request_time, response_time)) {
       if (stale->object) {
-        services_.memory.put(stale->key, cache::make_cached_object(*updated, stale->object->body));
+        services_.memory.put(stale->key(),
+                             cache::make_cached_object(*updated, stale->object->body));
       }
       auto& store = services_.store;
-      const std::string& key = stale->key;
+      const std::string& key = stale->key();
       const cache::EntryMeta& meta = *updated;
       co_await run_blocking(services_.store_pool,
                             [&store, &key, &meta] { return store.update_meta(key, meta); });
@@ -616,7 +618,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
     // RFC 9111 §4.3.3: the new response replaces the stored one; if it cannot be stored, the
     // old one must not be served any more either. A 5xx replaces nothing: the stored entry
     // stays for stale-if-error.
-    const std::vector<std::string> replaced{stale->key};
+    const std::vector<std::string> replaced{stale->key()};
     co_await invalidate(replaced);
   }
   ex.keep_alive = keep;

@@ -49,27 +49,23 @@ std::optional<std::uint16_t> port_in_range(std::string_view digits) {
   return static_cast<std::uint16_t>(value);
 }
 
-RequestTarget invalid(std::string_view reason) {
-  RequestTarget t;
+void set_invalid(RequestTarget& t, std::string_view reason) {
   t.kind = TargetKind::invalid;
   t.reason = reason;
-  return t;
 }
 
-RequestTarget classify_connect(std::string_view target) {
+void classify_connect(RequestTarget& t, std::string_view target) {
   // authority-form: host:port, port required (RFC 9110 §9.3.6).
   auto authority = boost::urls::parse_authority(target);
   if (!authority || !authority->has_port() || authority->has_userinfo())
-    return invalid("CONNECT needs host:port");
+    return set_invalid(t, "CONNECT needs host:port");
   std::optional<std::uint16_t> port = port_in_range(authority->port());
   // Boost.URL accepts an empty host (":8443"), which names nothing (found by tests/fuzz).
-  if (!port || authority->host_address().empty()) return invalid("CONNECT needs host:port");
-  RequestTarget t;
+  if (!port || authority->host_address().empty()) return set_invalid(t, "CONNECT needs host:port");
   t.kind = TargetKind::connect;
-  t.host = std::string(authority->host_address());
+  t.host.assign(authority->host_address());
   t.port = *port;
-  t.url = std::string(target);
-  return t;
+  t.url.assign(target);
 }
 
 // What an absolute-form target says, before the proxy asks whether it names itself: a pure
@@ -89,27 +85,31 @@ AbsoluteTarget invalid_absolute(std::string_view reason) {
   return t;
 }
 
+// A target split by split_normal_target: views into the target's text.
+struct NormalSplit {
+  std::string_view host;
+  std::uint16_t port = 80;
+  std::string_view path;
+};
+
 // An http URL already in normal form (cache::is_normal_url: a lower-case host, a port other
 // than 80 if any, a path, no userinfo, percent-encoding or fragment) split by hand, into what
 // Boost.URL's parse gives (tests compare the two); nullopt for any other target.
-std::optional<AbsoluteTarget> split_normal_target(std::string_view target) {
+std::optional<NormalSplit> split_normal_target(std::string_view target) {
   if (!target.starts_with("http://") || !cache::is_normal_url(target)) return std::nullopt;
   const std::string_view rest = target.substr(7);
   const std::size_t path_at = rest.find('/');  // a normal URL has a path
   const std::string_view authority = rest.substr(0, path_at);
   const std::size_t colon = authority.find(':');
-  AbsoluteTarget t;
-  t.kind = TargetKind::forward;
-  t.host = std::string(authority.substr(0, colon));
-  t.port = 80;
+  NormalSplit split;
+  split.host = authority.substr(0, colon);
   if (colon != std::string_view::npos) {
     const std::optional<std::uint16_t> port = port_in_range(authority.substr(colon + 1));
     if (!port) return std::nullopt;
-    t.port = *port;
+    split.port = *port;
   }
-  t.path = std::string(rest.substr(path_at));
-  t.normal_url = true;
-  return t;
+  split.path = rest.substr(path_at);
+  return split;
 }
 
 AbsoluteTarget parse_absolute_target(std::string_view target) {
@@ -151,54 +151,81 @@ AbsoluteTarget parse_absolute_target(std::string_view target) {
   return t;
 }
 
+// What the text says, copied into t's strings (which keep their storage from request to
+// request on a connection).
+void set_absolute(RequestTarget& t, const AbsoluteTarget& parsed) {
+  if (parsed.kind == TargetKind::invalid) return set_invalid(t, parsed.reason);
+  t.kind = parsed.kind;
+  if (parsed.kind != TargetKind::forward) return;
+  t.host.assign(parsed.host);
+  t.port = parsed.port;
+  t.path.assign(parsed.path);
+  t.normal_url = parsed.normal_url;
+}
+
 // Hot URLs come again and again (every hit is a repeat): each thread remembers the last
 // targets it parsed in a small direct-mapped table, so a repeat costs a hash and a compare
 // instead of a parse. Only short targets are kept, which bounds the table's memory per thread.
 constexpr std::size_t kMemoSlots = 256;
 constexpr std::size_t kMemoMaxTarget = 256;
 
-AbsoluteTarget parse_absolute_target_memoized(std::string_view target) {
-  // A miss's URL is new: checked and split by hand when that is possible, never parsed.
-  if (std::optional<AbsoluteTarget> split = split_normal_target(target)) return std::move(*split);
-  if (target.size() > kMemoMaxTarget) return parse_absolute_target(target);
-  thread_local cache::DirectMappedMemo<AbsoluteTarget, kMemoSlots> memo;
-  return memo.get(target, [target] { return parse_absolute_target(target); });
+void classify_absolute(RequestTarget& t, std::string_view target, TargetParse how) {
+  if (how == TargetParse::shortcuts) {
+    // A miss's URL is new: checked and split by hand when that is possible, never parsed.
+    if (std::optional<NormalSplit> split = split_normal_target(target)) {
+      t.kind = TargetKind::forward;
+      t.host.assign(split->host);
+      t.port = split->port;
+      t.path.assign(split->path);
+      t.normal_url = true;
+      return;
+    }
+    if (target.size() <= kMemoMaxTarget) {
+      thread_local cache::DirectMappedMemo<AbsoluteTarget, kMemoSlots> memo;
+      return set_absolute(t, memo.get(target, [target] { return parse_absolute_target(target); }));
+    }
+  }
+  set_absolute(t, parse_absolute_target(target));
 }
 
 }  // namespace
 
-RequestTarget classify_target(http::verb method, std::string_view target,
-                              const std::vector<ListenAddress>& self,
-                              std::string_view visible_hostname) {
-  return classify_target(method, target, self, visible_hostname, TargetParse::shortcuts);
+void RequestTarget::clear() {
+  kind = TargetKind::invalid;
+  host.clear();
+  port = 0;
+  path.clear();
+  url.clear();
+  reason = {};
+  normal_url = false;
 }
 
 RequestTarget classify_target(http::verb method, std::string_view target,
                               const std::vector<ListenAddress>& self,
                               std::string_view visible_hostname, TargetParse how) {
-  if (method == http::verb::connect) return classify_connect(target);
-  if (target.empty()) return invalid("empty request target");
+  RequestTarget t;
+  classify_target(t, method, target, self, visible_hostname, how);
+  return t;
+}
+
+void classify_target(RequestTarget& t, http::verb method, std::string_view target,
+                     const std::vector<ListenAddress>& self, std::string_view visible_hostname,
+                     TargetParse how) {
+  t.clear();
+  if (method == http::verb::connect) return classify_connect(t, target);
+  if (target.empty()) return set_invalid(t, "empty request target");
   if (target.front() == '/' || target == "*") {
     // origin-form sent to a proxy: the client is talking to the proxy itself.
-    RequestTarget t;
     t.kind = TargetKind::local;
-    t.path = std::string(target);
-    t.url = std::string(target);
-    return t;
+    t.path.assign(target);
+    t.url.assign(target);
+    return;
   }
-  AbsoluteTarget parsed = how == TargetParse::shortcuts ? parse_absolute_target_memoized(target)
-                                                        : parse_absolute_target(target);
-  if (parsed.kind == TargetKind::invalid) return invalid(parsed.reason);
-  RequestTarget t;
-  t.url = std::string(target);
-  t.kind = parsed.kind;
-  if (parsed.kind != TargetKind::forward) return t;
-  t.host = std::move(parsed.host);
-  t.port = parsed.port;
-  t.path = std::move(parsed.path);
-  t.normal_url = parsed.normal_url;
-  if (names_self(t.host, t.port, self, visible_hostname)) t.kind = TargetKind::local;
-  return t;
+  classify_absolute(t, target, how);
+  if (t.kind == TargetKind::invalid) return;
+  t.url.assign(target);
+  if (t.kind == TargetKind::forward && names_self(t.host, t.port, self, visible_hostname))
+    t.kind = TargetKind::local;
 }
 
 void append_via_value(fmt::memory_buffer& out, unsigned http_version,

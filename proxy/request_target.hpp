@@ -32,19 +32,25 @@ struct RequestTarget {
   // A forwarded URL already in the cache's normal form (cache::is_normal_url): its own cache
   // key, which then needs no second look.
   bool normal_url = false;
+
+  // Empties every part but keeps the strings' storage, so a connection's next request is
+  // classified without allocating.
+  void clear();
 };
 
 // Classifies a request target. `self` lists the proxy's own listen addresses and its visible
 // hostname so a request naming the proxy is answered locally instead of forwarded to itself.
-RequestTarget classify_target(boost::beast::http::verb method, std::string_view target,
-                              const std::vector<ListenAddress>& self,
-                              std::string_view visible_hostname);
 // classify_target remembers recent targets and splits a URL already in normal form by hand;
 // `parser_only` always parses with Boost.URL (tests check that both give the same).
 enum class TargetParse { shortcuts, parser_only };
 RequestTarget classify_target(boost::beast::http::verb method, std::string_view target,
                               const std::vector<ListenAddress>& self,
-                              std::string_view visible_hostname, TargetParse how);
+                              std::string_view visible_hostname,
+                              TargetParse how = TargetParse::shortcuts);
+// The same, into `into` (cleared first), whose strings' storage is reused.
+void classify_target(RequestTarget& into, boost::beast::http::verb method,
+                     std::string_view target, const std::vector<ListenAddress>& self,
+                     std::string_view visible_hostname, TargetParse how = TargetParse::shortcuts);
 
 // Via field value for this proxy (RFC 9110 §7.6.3), e.g. "1.1 cacheproxy (cacheproxy/0.1.0)".
 std::string via_value(unsigned http_version, std::string_view visible_hostname);

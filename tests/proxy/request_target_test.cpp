@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cache/cache_key.hpp"
@@ -124,19 +125,24 @@ TEST_CASE("a target split by hand is classified as the parser classifies it",
   const std::vector<ListenAddress> self{{"127.0.0.1", 3128}};
   int forwarded = 0;
   int normal = 0;
+  // As a connection does: every target classified into one object, after all the others.
+  RequestTarget reused;
   for (const std::string& target :
        cacheproxy::testing::generated_urls(pieces, 20000, 0x9E3779B97F4A7C15u)) {
     CAPTURE(target);
     const RequestTarget a = classify_target(http::verb::get, target, self, "proxy.lan");
     const RequestTarget b =
         classify_target(http::verb::get, target, self, "proxy.lan", TargetParse::parser_only);
-    REQUIRE(a.kind == b.kind);
-    REQUIRE(a.host == b.host);
-    REQUIRE(a.port == b.port);
-    REQUIRE(a.path == b.path);
-    REQUIRE(a.url == b.url);
-    REQUIRE(a.reason == b.reason);
-    REQUIRE(a.normal_url == b.normal_url);
+    classify_target(reused, http::verb::get, target, self, "proxy.lan");
+    for (const RequestTarget* t : {&a, &std::as_const(reused)}) {
+      REQUIRE(t->kind == b.kind);
+      REQUIRE(t->host == b.host);
+      REQUIRE(t->port == b.port);
+      REQUIRE(t->path == b.path);
+      REQUIRE(t->url == b.url);
+      REQUIRE(t->reason == b.reason);
+      REQUIRE(t->normal_url == b.normal_url);
+    }
     // A URL said to be in normal form is its own cache key.
     if (a.normal_url) REQUIRE(cacheproxy::cache::normalize_parsed(a.url) == a.url);
     if (a.normal_url) ++normal;
@@ -144,4 +150,38 @@ TEST_CASE("a target split by hand is classified as the parser classifies it",
   }
   CHECK(forwarded > 1000);
   CHECK(normal > 100);
+}
+
+TEST_CASE("a target classified into a used one leaves nothing of the last and keeps its storage",
+          "[request_target]") {
+  RequestTarget t;
+  classify_target(t, http::verb::get, "http://long-host-name.example.test:8080/some/long/path?q=1",
+                  kSelf, "proxy.lan");
+  REQUIRE(t.kind == TargetKind::forward);
+  const char* url_storage = t.url.data();
+  const char* path_storage = t.path.data();
+  classify_target(t, http::verb::connect, "tunnel.example.test:443", kSelf, "proxy.lan");
+  CHECK(t.kind == TargetKind::connect);
+  CHECK(t.host == "tunnel.example.test");
+  CHECK(t.port == 443);
+  CHECK(t.path.empty());
+  CHECK(t.url == "tunnel.example.test:443");
+  classify_target(t, http::verb::get, "http://example.test/a-path-longer-than-sso", kSelf,
+                  "proxy.lan");
+  CHECK(t.host == "example.test");
+  CHECK(t.port == 80);
+  CHECK(t.path == "/a-path-longer-than-sso");
+  CHECK(t.normal_url);
+  // The same storage: a connection's next request copies its target's parts without
+  // allocating.
+  CHECK(t.url.data() == url_storage);
+  CHECK(t.path.data() == path_storage);
+  classify_target(t, http::verb::get, "ftp://example.test/", kSelf, "proxy.lan");
+  CHECK(t.kind == TargetKind::invalid);
+  CHECK(t.host.empty());
+  CHECK(t.path.empty());
+  CHECK(t.url.empty());
+  CHECK(t.port == 0);
+  CHECK_FALSE(t.normal_url);
+  CHECK(t.reason == "unsupported URL scheme");
 }
