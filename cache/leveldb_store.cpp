@@ -479,6 +479,7 @@ bool Engine::open(const LevelDbStoreOptions& options, std::string* error) {
   lo.paranoid_checks = true;
   lo.block_cache = block_cache_.get();
   lo.write_buffer_size = options.write_buffer_bytes;
+  lo.max_file_size = options.table_file_bytes;
   lo.env = pread_env();  // tables read with pread, not mapped into the resident size
   // Most cached bodies are already compressed (images, video, gzip or brotli text): Snappy
   // would spend CPU on every write and every compaction for little space.

@@ -21,6 +21,12 @@ struct LevelDbStoreOptions {
   // 15-17 MiB, past Traffic Server's in some runs; 8 MiB saved nothing measurable (session
   // 12, docs/BENCHMARKS.md). LevelDB's default stays.
   std::size_t write_buffer_bytes = 4 << 20;
+  // LevelDB's table file size (its default is 2 MiB). Once the disk cache is full every miss
+  // also deletes an evicted entry's records, and compacting that churn was 5-6 µs of CPU per
+  // 16 KiB miss; with 16 MiB tables the compaction thread used 4.9 instead of 6.0 µs per miss
+  // (four pairs of runs) and a miss 0.93x / 0.97x the CPU at 16 / 128 connections
+  // (session 17, docs/BENCHMARKS.md). The memory a table costs is its index, not its size.
+  std::size_t table_file_bytes = 16 << 20;
   // Size of the body segment files (body_segments.hpp) in <directory>/bodies; 0 means a
   // 32nd of the budget, within [1 MiB, 64 MiB].
   std::uint64_t segment_bytes = 0;

@@ -791,6 +791,18 @@ def summarize(runs):
 # ------------------------------------------------------------------------------------------
 
 
+def pairs_ahead(cp, other, key, higher_is_better):
+    """' (k/n)': in k of the n interleaved pairs of runs cacheproxy's `key` was better. The
+    medians of a noisy case can hide how often one proxy is ahead run by run."""
+    a, b = cp.get("runs", []), other.get("runs", [])
+    n = min(len(a), len(b))
+    if n == 0:
+        return ""
+    better = sum(1 for x, y in zip(a, b)
+                 if (x[key] > y[key] if higher_is_better else x[key] < y[key]))
+    return f" ({better}/{n})"
+
+
 def markdown(results, kinds, meta):
     lines = [f"Command: `{meta['command']}`  ", f"Commit: {meta['commit']}  ",
              f"Machine: {meta['machine']}  ",
@@ -825,8 +837,12 @@ def markdown(results, kinds, meta):
         if "direct" in kinds:
             head += " req/s vs direct |"
             rule += "---:|"
+        paired = meta.get("interleaved")
         lines += ["", "Ratios cacheproxy / other (req/s: higher is better; CPU per request and "
-                  "p99: lower is better):", "", head, rule]
+                  "p99: lower is better)" + (
+                      "; in brackets, of the interleaved pairs of runs (cacheproxy's run and "
+                      "the other's right after it), in how many cacheproxy was ahead"
+                      if paired else "") + ":", "", head, rule]
         for case in cases:
             cp = results[case].get("cacheproxy")
             if not cp:
@@ -837,10 +853,15 @@ def markdown(results, kinds, meta):
                 if not o:
                     row += " – | – | – |"
                     continue
-                row += (f" {cp['rps'] / o['rps']:.2f} |" if o["rps"] else " – |")
-                row += (f" {cp['cpu_us_per_request'] / o['cpu_us_per_request']:.2f} |"
+                ahead = (lambda key, higher: pairs_ahead(cp, o, key, higher)) if paired else (
+                    lambda key, higher: "")
+                row += (f" {cp['rps'] / o['rps']:.2f}{ahead('rps', True)} |" if o["rps"]
+                        else " – |")
+                row += (f" {cp['cpu_us_per_request'] / o['cpu_us_per_request']:.2f}"
+                        f"{ahead('cpu_us_per_request', False)} |"
                         if o["cpu_us_per_request"] else " – |")
-                row += (f" {cp['p99_ms'] / o['p99_ms']:.2f} |" if o["p99_ms"] else " – |")
+                row += (f" {cp['p99_ms'] / o['p99_ms']:.2f}{ahead('p99_ms', False)} |"
+                        if o["p99_ms"] else " – |")
             if "direct" in kinds:
                 o = results[case].get("direct")
                 row += f" {cp['rps'] / o['rps']:.2f} |" if o and o["rps"] else " – |"
@@ -1033,7 +1054,8 @@ def main():
     tag = args.tag or ("quick" if args.quick else "_".join(kinds))
     meta = {"command": " ".join(["scripts/load_bench.py", *sys.argv[1:]]), "commit": git_commit(),
             "machine": machine(), "loadavg_before": loadavg(), "duration_s": args.duration,
-            "repeat": args.repeat, "memory_cache_bytes": args.memory_cache_bytes,
+            "repeat": args.repeat, "interleaved": args.interleave,
+            "memory_cache_bytes": args.memory_cache_bytes,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     workdir = Path(tempfile.mkdtemp(prefix="load_bench_"))
     os.chmod(workdir, 0o755)
