@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "cache/direct_mapped_memo.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -71,7 +72,7 @@ Directive parse_directive(std::string_view element) {
   return d;
 }
 
-std::vector<Directive> parse_directives(const http::fields& headers) {
+std::vector<Directive> parse_directives(const Fields& headers) {
   std::vector<Directive> out;
   for (const auto& line : field_lines(headers, "cache-control")) {
     for (std::string_view element : split_list(line.value())) {
@@ -347,7 +348,7 @@ std::optional<TimePoint> to_time_point(const DateParts& p) {
 
 // ---------------------------------------------------------------------------------------
 
-FieldLines field_lines(const http::fields& fields, std::string_view name) {
+FieldLines field_lines(const Fields& fields, std::string_view name) {
   auto [first, last] = fields.equal_range(name);
   return {first, last};
 }
@@ -358,7 +359,7 @@ std::vector<std::string_view> split_list(std::string_view value) {
   return out;
 }
 
-std::optional<std::string> combined_field_value(const http::fields& fields, std::string_view name) {
+std::optional<std::string> combined_field_value(const Fields& fields, std::string_view name) {
   const FieldLines lines = field_lines(fields, name);
   if (lines.begin() == lines.end()) return std::nullopt;
   std::string out;
@@ -373,7 +374,7 @@ std::optional<std::string> combined_field_value(const http::fields& fields, std:
 
 namespace {
 
-ResponseCacheControl parse_response_uncached(const http::fields& headers) {
+ResponseCacheControl parse_response_uncached(const Fields& headers) {
   ResponseCacheControl cc;
   for (const Directive& d : parse_directives(headers)) {
     // Unknown directives are ignored (RFC 9111 §5.2.3).
@@ -392,7 +393,7 @@ constexpr std::size_t kMemoMaxValue = 256;
 
 }  // namespace
 
-ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
+ResponseCacheControl parse_response_cache_control(const Fields& headers) {
   auto it = headers.find(http::field::cache_control);
   if (it == headers.end()) return {};
   const std::string_view value = it->value();
@@ -402,7 +403,7 @@ ResponseCacheControl parse_response_cache_control(const http::fields& headers) {
   return memo.get(value, [&headers] { return parse_response_uncached(headers); });
 }
 
-RequestCacheControl parse_request_cache_control(const http::fields& headers) {
+RequestCacheControl parse_request_cache_control(const Fields& headers) {
   RequestCacheControl cc;
   for (const Directive& d : parse_directives(headers)) {
     apply_flag(cc, d, request_flags) || apply_delta(cc, d, request_deltas);

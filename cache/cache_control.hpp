@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 #include <optional>
 #include <string>
@@ -48,8 +49,8 @@ struct RequestCacheControl {
   std::optional<Seconds> stale_if_error;  // RFC 5861 §4, in a request
 };
 
-ResponseCacheControl parse_response_cache_control(const http::fields& headers);
-RequestCacheControl parse_request_cache_control(const http::fields& headers);
+ResponseCacheControl parse_response_cache_control(const Fields& headers);
+RequestCacheControl parse_request_cache_control(const Fields& headers);
 
 // Parses an HTTP-date in any of the three formats of RFC 9110 §5.6.7. nullopt if invalid.
 // `now` places an RFC 850 two-digit year: more than 50 years after now's year means the
@@ -69,12 +70,12 @@ std::optional<Seconds> parse_delta_seconds(std::string_view text);
 
 // The lines of one field, usable in a range-for (Beast's equal_range returns a pair).
 struct FieldLines {
-  http::fields::const_iterator first;
-  http::fields::const_iterator last;
-  http::fields::const_iterator begin() const { return first; }
-  http::fields::const_iterator end() const { return last; }
+  Fields::const_iterator first;
+  Fields::const_iterator last;
+  Fields::const_iterator begin() const { return first; }
+  Fields::const_iterator end() const { return last; }
 };
-FieldLines field_lines(const http::fields& fields, std::string_view name);
+FieldLines field_lines(const Fields& fields, std::string_view name);
 
 // Calls f on each element of one list-based field value (RFC 9110 §5.6.1): the value is split
 // at commas that are not inside a quoted-string, elements are trimmed of whitespace and empty
@@ -104,6 +105,6 @@ std::vector<std::string_view> split_list(std::string_view value);
 
 // All lines of field `name` as one list (RFC 9110 §5.3): elements trimmed and joined with
 // ", ". nullopt when the field is absent, so an absent field differs from an empty one.
-std::optional<std::string> combined_field_value(const http::fields& fields, std::string_view name);
+std::optional<std::string> combined_field_value(const Fields& fields, std::string_view name);
 
 }  // namespace cacheproxy::cache

@@ -1,5 +1,6 @@
 #include "cache/cached_object.hpp"
 
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 
 namespace cacheproxy::cache {
@@ -8,7 +9,7 @@ namespace {
 
 // Fields a served response sets for itself: its age (RFC 9111 §5.1), its framing and its
 // connection handling. The stored values must never reach the client next to the new ones.
-bool set_per_response(const http::fields::value_type& field) {
+bool set_per_response(const Fields::value_type& field) {
   switch (field.name()) {
     case http::field::age:
     case http::field::content_length:
@@ -22,7 +23,7 @@ bool set_per_response(const http::fields::value_type& field) {
   }
 }
 
-void append_line(std::string& out, const http::fields::value_type& field) {
+void append_line(std::string& out, const Fields::value_type& field) {
   out.append(field.name_string());
   out.append(": ");
   out.append(field.value());
@@ -48,7 +49,7 @@ std::string serialize_wire_fields(const EntryMeta& meta) {
   return out;
 }
 
-std::string media_type(const boost::beast::http::fields& fields) {
+std::string media_type(const Fields& fields) {
   auto it = fields.find(boost::beast::http::field::content_type);
   if (it == fields.end()) return {};
   std::string_view value = it->value();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/stored_facts.hpp"
 
 namespace cacheproxy::cache {
@@ -29,7 +30,7 @@ struct CachedObject {
 };
 
 // The media type of a message (its Content-Type without parameters), or "" if it has none.
-std::string media_type(const boost::beast::http::fields& fields);
+std::string media_type(const Fields& fields);
 
 // The header fields of `meta` as CachedObject::wire_fields holds them.
 std::string serialize_wire_fields(const EntryMeta& meta);

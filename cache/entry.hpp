@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::cache {
 
 using Clock = std::chrono::system_clock;
@@ -20,10 +22,10 @@ namespace http = boost::beast::http;
 struct EntryMeta {
   unsigned status = 0;
   // Response header fields as received, minus hop-by-hop fields (RFC 9111 §3.1).
-  http::fields headers;
+  Fields headers;
   // The request header fields named by the response's Vary (RFC 9111 §4.1), kept so a
   // later request can be matched against them. Empty when the response has no Vary.
-  http::fields vary_request_headers;
+  Fields vary_request_headers;
   TimePoint request_time{};   // when the request that produced this response was sent
   TimePoint response_time{};  // when the response header was received
   std::uint64_t body_size = 0;

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 constexpr unsigned char kMagic = 0xCE;
 constexpr unsigned char kVersion = 2;
 constexpr std::size_t kChecksumBytes = 4;
-// http::fields stores name and value lengths (plus two bytes) in 16 bits and throws
+// Fields stores name and value lengths (plus two bytes) in 16 bits and throws
 // std::length_error beyond that; the decoder refuses such lengths instead.
 constexpr std::size_t kMaxFieldPart = std::numeric_limits<std::uint16_t>::max() - 2;
 
@@ -78,7 +79,7 @@ std::optional<std::uint64_t> compact_date(std::string_view value) {
   return static_cast<std::uint64_t>(*secs);
 }
 
-void put_fields(std::string& out, const http::fields& fields) {
+void put_fields(std::string& out, const Fields& fields) {
   std::uint64_t count = 0;
   for (auto it = fields.begin(); it != fields.end(); ++it) ++count;
   put_varint(out, count);
@@ -160,7 +161,7 @@ class Reader {
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-// RFC 9110 §5.1: a field name is a token. (An empty name also confuses http::fields, which
+// RFC 9110 §5.1: a field name is a token. (An empty name also confuses Fields, which
 // then iterates a different list than was inserted: found by tests/fuzz.)
 bool is_token(std::string_view s) {
   constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
@@ -178,7 +179,7 @@ bool is_field_value(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-bool get_fields(Reader& in, http::fields* fields) {
+bool get_fields(Reader& in, Fields* fields) {
   std::uint64_t count;
   if (!in.get_varint(&count)) return false;
   // Each field takes at least two bytes (a name code, a value length): bounds the loop up front.
@@ -202,12 +203,12 @@ bool get_fields(Reader& in, http::fields* fields) {
     } else if (!in.get_raw(value_code / 2, kMaxFieldPart, &value) || compact_date(value)) {
       return false;  // likewise a date the encoder would have stored as a number
     }
-    // http::fields keeps fields of one name together, so the encoder writes a repeated name
+    // Fields keeps fields of one name together, so the encoder writes a repeated name
     // right after its previous line; a record that repeats a name elsewhere would decode into
     // another order than it was written in (found by tests/fuzz).
     if (!boost::beast::iequals(name, previous_name) && fields->count(name) > 0) return false;
     previous_name = name;
-    // http::fields trims optional whitespace from values; a value it would change was not
+    // Fields trims optional whitespace from values; a value it would change was not
     // written by encode_entry_meta.
     if (!value.empty() && (is_ows(value.front()) || is_ows(value.back()))) return false;
     // Beast's parser accepts neither, so the encoder never wrote them.
@@ -241,7 +242,7 @@ std::uint32_t crc32(std::string_view data) {
 std::string encode_entry_meta(const EntryMeta& meta) {
   // Room for the longest encoding (every name and value spelled out), so the record is one
   // allocation rather than a string grown several times.
-  auto spelled_out = [](const http::fields& fields) {
+  auto spelled_out = [](const Fields& fields) {
     std::size_t bytes = 0;
     for (const auto& f : fields) bytes += 20 + f.name_string().size() + f.value().size();
     return bytes;

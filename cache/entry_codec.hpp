@@ -15,7 +15,7 @@
 //   body_size, body_id
 //   CRC-32 (IEEE 802.3) of every preceding byte: 4 bytes, little-endian
 //
-// Field order and duplicates are kept exactly as http::fields iterates them. Times are
+// Field order and duplicates are kept exactly as Fields iterates them. Times are
 // truncated to microseconds. Version 2 stores a typical response's fields in about half the
 // bytes of version 1 (which spelled every name and date out), and every stored byte counts
 // against the cache's budget; a version 1 record does not decode (the store that held it is
@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -37,7 +38,7 @@ std::string encode_entry_meta(const EntryMeta& meta);
 
 // Returns the decoded metadata, or nullopt if data is not exactly one well-formed record:
 // wrong magic or version, truncated, trailing bytes, bad checksum, non-minimal varints,
-// lengths or times out of range, or field values http::fields would alter (surrounding
+// lengths or times out of range, or field values Fields would alter (surrounding
 // spaces or tabs), field names that are not tokens, values holding CR, LF or NUL. Never throws on any input and never reads outside data.
 std::optional<EntryMeta> decode_entry_meta(std::string_view data);
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 
 namespace cacheproxy::cache {
@@ -18,13 +19,13 @@ std::string_view trim(std::string_view s) {
 
 // A field the HEAD response carries must say the same as the stored one; an absent field
 // says nothing (RFC 9111 §4.3.5 compares what is there).
-bool same_if_present(const http::fields& head, const http::fields& stored, http::field name) {
+bool same_if_present(const Fields& head, const Fields& stored, http::field name) {
   auto it = head.find(name);
   if (it == head.end()) return true;
   return trim(it->value()) == trim(stored[name]);
 }
 
-bool same_dates_if_present(const http::fields& head, const http::fields& stored) {
+bool same_dates_if_present(const Fields& head, const Fields& stored) {
   auto it = head.find(http::field::last_modified);
   if (it == head.end()) return true;
   auto head_date = parse_http_date(it->value());
@@ -35,7 +36,7 @@ bool same_dates_if_present(const http::fields& head, const http::fields& stored)
 }  // namespace
 
 std::optional<EntryMeta> update_from_head(const EntryMeta& stored, unsigned status,
-                                          const http::fields& head_response,
+                                          const Fields& head_response,
                                           TimePoint request_time, TimePoint response_time) {
   if (status != stored.status) return std::nullopt;
   if (!same_if_present(head_response, stored.headers, http::field::etag)) return std::nullopt;

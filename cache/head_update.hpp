@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -13,7 +14,7 @@ namespace cacheproxy::cache {
 // replaced) and the new times. nullopt when it differs: the stored response is then out of
 // date and must not be served any more.
 std::optional<EntryMeta> update_from_head(const EntryMeta& stored, unsigned status,
-                                          const http::fields& head_response,
+                                          const Fields& head_response,
                                           TimePoint request_time, TimePoint response_time);
 
 }  // namespace cacheproxy::cache

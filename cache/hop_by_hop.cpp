@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -29,7 +30,7 @@ constexpr std::array<http::field, 9> hop_by_hop_fields{
 
 }  // namespace
 
-void remove_hop_by_hop(boost::beast::http::fields& fields) {
+void remove_hop_by_hop(Fields& fields) {
   // One pass over the fields, not a lookup per hop-by-hop name: this runs on every response
   // stored. The Connection lines stay until the end, since the options' views point into them.
   const ConnectionOptions options(fields);
@@ -41,7 +42,7 @@ void remove_hop_by_hop(boost::beast::http::fields& fields) {
   fields.erase(http::field::connection);
 }
 
-ConnectionOptions::ConnectionOptions(const http::fields& fields) {
+ConnectionOptions::ConnectionOptions(const Fields& fields) {
   for (auto [line, end] = fields.equal_range(http::field::connection); line != end; ++line) {
     for_each_list_element(line->value(), [&](std::string_view name) { names_.push_back(name); });
   }

@@ -6,19 +6,21 @@
 #include <boost/container/small_vector.hpp>
 #include <string_view>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::cache {
 
 // Removes the fixed hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection,
 // Proxy-Authorization, Proxy-Authenticate, TE, Trailer, Transfer-Encoding, Upgrade) and every
 // field the Connection field names.
-void remove_hop_by_hop(boost::beast::http::fields& fields);
+void remove_hop_by_hop(Fields& fields);
 
 // The field names a message's Connection lines list (connection options, RFC 9110 §7.6.1),
 // read once. Views into the fields' Connection lines, which must outlive this. Most messages
 // carry only "keep-alive" or "close".
 class ConnectionOptions {
  public:
-  explicit ConnectionOptions(const boost::beast::http::fields& fields);
+  explicit ConnectionOptions(const Fields& fields);
   // Whether `field` is one of them, compared without regard to case.
   bool names(std::string_view field) const;
 

@@ -4,6 +4,7 @@
 #include <boost/url.hpp>
 
 #include "cache/cache_key.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -22,7 +23,7 @@ std::string_view origin_of(std::string_view key) {
 }  // namespace
 
 std::vector<std::string> invalidated_keys(std::string_view target_url,
-                                          const http::fields& response) {
+                                          const Fields& response) {
   std::vector<std::string> keys;
   std::optional<std::string> target_key = normalize_cache_key(target_url);
   if (!target_key) return keys;

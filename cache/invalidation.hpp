@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::cache {
 
 // The cache keys to invalidate after an unsafe request to `target_url` got a non-error
@@ -13,6 +15,6 @@ namespace cacheproxy::cache {
 // (resolved against the target) when they share its origin — a cache must not let a
 // request invalidate another origin's entries.
 std::vector<std::string> invalidated_keys(std::string_view target_url,
-                                          const boost::beast::http::fields& response);
+                                          const Fields& response);
 
 }  // namespace cacheproxy::cache

@@ -1,6 +1,7 @@
 #include "cache/memory_tier.hpp"
 
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 namespace {
@@ -8,10 +9,10 @@ namespace {
 // Bookkeeping per object beyond its bytes: a list node, a hash map slot and the shared_ptr
 // control block, rounded up. Keeps many tiny objects from looking free.
 constexpr std::uint64_t kSlotOverhead = 128;
-// Per header field: http::fields' element (list and set hooks, offsets) beyond the bytes.
+// Per header field: Fields' element (list and set hooks, offsets) beyond the bytes.
 constexpr std::uint64_t kFieldOverhead = 64;
 
-std::uint64_t fields_charge(const http::fields& fields) {
+std::uint64_t fields_charge(const Fields& fields) {
   std::uint64_t n = 0;
   for (const auto& f : fields) n += f.name_string().size() + f.value().size() + kFieldOverhead;
   return n;

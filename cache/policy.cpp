@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "cache/variants.hpp"
 
@@ -89,14 +90,14 @@ bool contains(const std::array<T, N>& table, const T& value) {
   return std::find(table.begin(), table.end(), value) != table.end();
 }
 
-bool has_vary_star(const http::fields& response_headers) {
+bool has_vary_star(const Fields& response_headers) {
   const auto names = vary_field_names(response_headers);
   return std::find(names.begin(), names.end(), "*") != names.end();
 }
 
 // RFC 9111 §4.1: the nominated request fields match when both are absent, or both present
 // with the same value after normalizing whitespace and combining field lines.
-bool vary_matches(const http::fields& request_headers, const EntryMeta& entry,
+bool vary_matches(const Fields& request_headers, const EntryMeta& entry,
                   const StoredFacts& facts) {
   for (const std::string& name : facts.vary_names) {
     if (name == "*") return false;  // RFC 9111 §4.1: "*" always fails to match
@@ -109,7 +110,7 @@ bool vary_matches(const http::fields& request_headers, const EntryMeta& entry,
 }
 
 // RFC 9111 §5.2.2.7: a shared cache must not store the fields a qualified private names.
-void erase_private_fields(http::fields& headers) {
+void erase_private_fields(Fields& headers) {
   for (const std::string& name : parse_response_cache_control(headers).private_fields) {
     headers.erase(name);
   }
@@ -184,7 +185,7 @@ StoreVerdict request_cacheable(const RequestView& request) {
 }
 
 StoreVerdict response_storable(const RequestView& request, unsigned status,
-                               const http::fields& response_headers, const PolicyConfig&) {
+                               const Fields& response_headers, const PolicyConfig&) {
   // RFC 9111 §3: the method must be understood and cacheable; we store GET only.
   if (request.method != http::verb::get) return {false, Reason::method_not_cacheable};
   if (parse_request_cache_control(request.headers).no_store) {
@@ -252,7 +253,7 @@ std::vector<std::string> fields_withheld_unvalidated(const EntryMeta& entry) {
   return withheld;
 }
 
-void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request) {
+void add_conditional_headers(const EntryMeta& entry, Fields& origin_request) {
   for (http::field name : conditional_fields) origin_request.erase(name);
   // RFC 9111 §4.3.1: send the stored entity tag in If-None-Match and the stored
   // Last-Modified in If-Modified-Since (a Last-Modified that is not a date is useless).
@@ -264,9 +265,9 @@ void add_conditional_headers(const EntryMeta& entry, http::fields& origin_reques
   }
 }
 
-EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_modified_headers,
+EntryMeta merge_not_modified(const EntryMeta& stored, const Fields& not_modified_headers,
                              TimePoint request_time, TimePoint response_time) {
-  http::fields update = not_modified_headers;
+  Fields update = not_modified_headers;
   remove_hop_by_hop(update);  // RFC 9111 §3.1: never stored
   for (http::field name : not_updated_by_304) update.erase(name);
 
@@ -290,21 +291,21 @@ EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_mo
   return merged;
 }
 
-bool add_date_if_missing(http::fields& response_headers, TimePoint received) {
+bool add_date_if_missing(Fields& response_headers, TimePoint received) {
   if (response_headers.count(http::field::date) > 0) return false;
   response_headers.set(http::field::date, format_http_date(received));
   return true;
 }
 
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
-                          const http::fields& response_headers, TimePoint request_time,
+                          const Fields& response_headers, TimePoint request_time,
                           TimePoint response_time) {
-  http::fields copy = response_headers;
+  Fields copy = response_headers;
   return make_entry_meta(request, status, std::move(copy), request_time, response_time);
 }
 
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
-                          http::fields&& response_headers, TimePoint request_time,
+                          Fields&& response_headers, TimePoint request_time,
                           TimePoint response_time) {
   EntryMeta meta;
   meta.status = status;

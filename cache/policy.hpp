@@ -5,6 +5,7 @@
 
 #include "cache/entry.hpp"
 #include "cache/freshness.hpp"
+#include "cache/header_fields.hpp"
 
 #include <boost/beast/http/verb.hpp>
 
@@ -45,7 +46,7 @@ struct PolicyConfig {
 // The request as the policy sees it.
 struct RequestView {
   http::verb method;
-  const http::fields& headers;
+  const Fields& headers;
 };
 
 struct StoreVerdict {
@@ -55,7 +56,7 @@ struct StoreVerdict {
 
 // RFC 9111 §3: may this response to this request be stored?
 StoreVerdict response_storable(const RequestView& request, unsigned status,
-                               const http::fields& response_headers, const PolicyConfig& config);
+                               const Fields& response_headers, const PolicyConfig& config);
 
 // Does the request allow a cache lookup at all (method, request no-store ...)?
 StoreVerdict request_cacheable(const RequestView& request);
@@ -92,27 +93,27 @@ std::vector<std::string> fields_withheld_unvalidated(const EntryMeta& entry);
 
 // RFC 9111 §4.3.1: adds If-None-Match / If-Modified-Since for the stored entry's validators to
 // an origin request's header fields, replacing any the client sent.
-void add_conditional_headers(const EntryMeta& entry, http::fields& origin_request);
+void add_conditional_headers(const EntryMeta& entry, Fields& origin_request);
 
 // RFC 9111 §4.3.4: the stored entry updated with a 304's header fields (Content-Length and
 // similar framing fields are never replaced), with new request/response times.
-EntryMeta merge_not_modified(const EntryMeta& stored, const http::fields& not_modified_headers,
+EntryMeta merge_not_modified(const EntryMeta& stored, const Fields& not_modified_headers,
                              TimePoint request_time, TimePoint response_time);
 
 // RFC 9110 §6.6.1: a recipient with a clock that caches or forwards a response without Date
 // adds one for the time it received it. Returns whether it added one.
-bool add_date_if_missing(http::fields& response_headers, TimePoint received);
+bool add_date_if_missing(Fields& response_headers, TimePoint received);
 
 // Copies the response fields a stored entry keeps (RFC 9111 §3.1: everything but hop-by-hop
 // and Connection-named fields, plus a Date if the origin sent none) and the request fields
 // its Vary names.
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
-                          const http::fields& response_headers, TimePoint request_time,
+                          const Fields& response_headers, TimePoint request_time,
                           TimePoint response_time);
 // The same, taking the response fields over instead of copying them (a fetched response whose
 // header is not needed after it is stored).
 EntryMeta make_entry_meta(const RequestView& request, unsigned status,
-                          http::fields&& response_headers, TimePoint request_time,
+                          Fields&& response_headers, TimePoint request_time,
                           TimePoint response_time);
 
 }  // namespace cacheproxy::cache

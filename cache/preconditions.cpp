@@ -3,6 +3,7 @@
 #include <array>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -64,7 +65,7 @@ bool weak_etag_match(std::string_view a, std::string_view b) {
 bool client_has_current(const RequestView& request, const EntryMeta& entry) {
   if (request.method != http::verb::get && request.method != http::verb::head) return false;
   if (entry.status / 100 != 2) return false;  // RFC 9110 §13.2.1: only for a 2xx
-  const http::fields& h = request.headers;
+  const Fields& h = request.headers;
   // Preconditions that may make the origin answer 412 or 206 are not ours to evaluate
   // (RFC 9111 §4.3.2): the full stored response is the safe answer.
   for (http::field f : {http::field::if_match, http::field::if_unmodified_since,
@@ -85,8 +86,8 @@ bool client_has_current(const RequestView& request, const EntryMeta& entry) {
   return since && last_modified_of(entry) <= *since;
 }
 
-http::fields not_modified_fields(const EntryMeta& entry) {
-  http::fields out;
+Fields not_modified_fields(const EntryMeta& entry) {
+  Fields out;
   for (http::field name : not_modified_copied) {
     for (const auto& line : field_lines(entry.headers, http::to_string(name))) {
       out.insert(line.name_string(), line.value());
@@ -102,7 +103,7 @@ http::fields not_modified_fields(const EntryMeta& entry) {
   return out;
 }
 
-bool not_modified_selects(const EntryMeta& stored, const http::fields& not_modified) {
+bool not_modified_selects(const EntryMeta& stored, const Fields& not_modified) {
   const auto new_etag = not_modified[http::field::etag];
   if (new_etag.empty()) return true;
   const auto stored_etag = stored.headers[http::field::etag];

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 
 namespace cacheproxy::cache {
@@ -22,11 +23,11 @@ bool client_has_current(const RequestView& request, const EntryMeta& entry);
 
 // RFC 9110 §15.4.5: the stored fields a 304 made from the entry carries (Cache-Control,
 // Content-Location, Date, ETag, Expires, Vary, and Last-Modified when there is no ETag).
-http::fields not_modified_fields(const EntryMeta& entry);
+Fields not_modified_fields(const EntryMeta& entry);
 
 // RFC 9111 §4.3.4: does a 304 select this stored response for update? A 304 with a strong
 // ETag selects only a stored response with the same strong ETag, a weak one only a response
 // whose tag matches weakly; a 304 without ETag selects the response that was revalidated.
-bool not_modified_selects(const EntryMeta& stored, const http::fields& not_modified);
+bool not_modified_selects(const EntryMeta& stored, const Fields& not_modified);
 
 }  // namespace cacheproxy::cache

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -42,7 +43,7 @@ bool iequal(std::string_view a, std::string_view b) {
 // sent the response, its Date. Without a Date that time is when the response was received
 // (`received`): RFC 9110 §6.6.1 has a recipient record the time of receipt in place of the
 // missing Date, and the origin cannot have sent the response later than that.
-bool if_range_holds(std::string_view condition, const http::fields& stored, TimePoint received) {
+bool if_range_holds(std::string_view condition, const Fields& stored, TimePoint received) {
   condition = trim(condition);
   if (condition.starts_with("W/")) return false;  // weak tags never match for ranges
   if (condition.starts_with('"')) {
@@ -95,8 +96,8 @@ std::optional<std::vector<ByteRange>> parse_byte_ranges(std::string_view value,
   return ranges;
 }
 
-RangeDecision evaluate_range(const http::fields& request, unsigned status,
-                             const http::fields& response, std::uint64_t length,
+RangeDecision evaluate_range(const Fields& request, unsigned status,
+                             const Fields& response, std::uint64_t length,
                              TimePoint received) {
   RangeDecision decision;
   auto range = request.find(http::field::range);
@@ -113,7 +114,7 @@ RangeDecision evaluate_range(const http::fields& request, unsigned status,
   return decision;
 }
 
-RangeDecision evaluate_range(const http::fields& request, const EntryMeta& entry,
+RangeDecision evaluate_range(const Fields& request, const EntryMeta& entry,
                              std::uint64_t length) {
   return evaluate_range(request, entry.status, entry.headers, length, entry.response_time);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -47,13 +48,13 @@ inline constexpr Seconds kStrongLastModifiedMargin{60};
 // RFC 9110 §14.2 and §13.1.5 for a request to be answered from `entry` (a complete 200
 // response of `length` bytes). An entry without Date counts as sent when it was received
 // (its response_time).
-RangeDecision evaluate_range(const http::fields& request, const EntryMeta& entry,
+RangeDecision evaluate_range(const Fields& request, const EntryMeta& entry,
                              std::uint64_t length);
 
 // The same, for a response still arriving: its header fields, announced length, and when its
 // header was received (in place of a missing Date).
-RangeDecision evaluate_range(const http::fields& request, unsigned status,
-                             const http::fields& response, std::uint64_t length,
+RangeDecision evaluate_range(const Fields& request, unsigned status,
+                             const Fields& response, std::uint64_t length,
                              TimePoint received);
 
 // The lowest first-byte-pos of a bytes Range value; nullopt if it is not one or holds a

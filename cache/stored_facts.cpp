@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "cache/header_fields.hpp"
 #include "cache/variants.hpp"
 
 namespace cacheproxy::cache {
@@ -18,7 +19,7 @@ Seconds non_negative(TimePoint::duration d) {
 }
 
 LifetimeSource select_source(unsigned status, const ResponseCacheControl& cc,
-                             const http::fields& headers,
+                             const Fields& headers,
                              const std::optional<TimePoint>& last_modified) {
   // RFC 9111 §4.2.1: a shared cache uses s-maxage, then max-age, then Expires.
   if (cc.s_maxage) return LifetimeSource::s_maxage;
@@ -34,7 +35,7 @@ LifetimeSource select_source(unsigned status, const ResponseCacheControl& cc,
   return LifetimeSource::none;
 }
 
-Seconds expires_lifetime(const http::fields& headers, TimePoint date) {
+Seconds expires_lifetime(const Fields& headers, TimePoint date) {
   const FieldLines lines = field_lines(headers, "expires");
   // RFC 9111 §4.2.1: with more than one Expires line, use the first or treat the response
   // as stale. Conflicting lines make it stale (conservative); identical repeats do not.
@@ -47,7 +48,7 @@ Seconds expires_lifetime(const http::fields& headers, TimePoint date) {
   return non_negative(*expires - date);
 }
 
-Seconds age_value(const http::fields& headers) {
+Seconds age_value(const Fields& headers) {
   // RFC 9111 §5.1: of a list-valued Age (or several lines) the first member is used, and an
   // invalid value is ignored.
   if (const auto combined = combined_field_value(headers, "age")) {
@@ -64,12 +65,12 @@ bool heuristically_cacheable(unsigned status) {
          heuristic_statuses.end();
 }
 
-LifetimeSource lifetime_source(unsigned status, const http::fields& headers) {
+LifetimeSource lifetime_source(unsigned status, const Fields& headers) {
   return lifetime_source(status, parse_response_cache_control(headers), headers);
 }
 
 LifetimeSource lifetime_source(unsigned status, const ResponseCacheControl& cc,
-                               const http::fields& headers) {
+                               const Fields& headers) {
   // Last-Modified counts only without explicit expiry (most cacheable responses have it):
   // parsed only then, as it is asked once per miss.
   const LifetimeSource explicit_source = select_source(status, cc, headers, std::nullopt);
@@ -77,13 +78,13 @@ LifetimeSource lifetime_source(unsigned status, const ResponseCacheControl& cc,
   return select_source(status, cc, headers, parse_http_date(headers[http::field::last_modified]));
 }
 
-bool has_validator(const http::fields& headers) {
+bool has_validator(const Fields& headers) {
   return !headers[http::field::etag].empty() ||
          parse_http_date(headers[http::field::last_modified]).has_value();
 }
 
 StoredFacts stored_facts(const EntryMeta& entry) {
-  const http::fields& headers = entry.headers;
+  const Fields& headers = entry.headers;
   StoredFacts facts;
   facts.cache_control = parse_response_cache_control(headers);
   facts.date = parse_http_date(headers[http::field::date]).value_or(entry.response_time);

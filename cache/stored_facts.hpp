@@ -13,6 +13,7 @@
 
 #include "cache/cache_control.hpp"
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -46,13 +47,13 @@ bool heuristically_cacheable(unsigned status);
 
 // Which rule of RFC 9111 §4.2.1 applies to a response, without computing the lifetime;
 // LifetimeSource::none when the response has neither explicit expiry nor a heuristic one.
-LifetimeSource lifetime_source(unsigned status, const http::fields& headers);
+LifetimeSource lifetime_source(unsigned status, const Fields& headers);
 // The same for a caller that has the response's Cache-Control parsed already.
 LifetimeSource lifetime_source(unsigned status, const ResponseCacheControl& cc,
-                               const http::fields& headers);
+                               const Fields& headers);
 
 // A strong or weak entity tag, or a valid Last-Modified: something a conditional request
 // can be built from (RFC 9110 §13.1.1, §13.1.3).
-bool has_validator(const http::fields& headers);
+bool has_validator(const Fields& headers);
 
 }  // namespace cacheproxy::cache

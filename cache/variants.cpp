@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -40,7 +41,7 @@ std::uint64_t fnv1a(std::string_view data) {
 
 bool is_vary_marker(const EntryMeta& meta) { return meta.status == kVaryMarkerStatus; }
 
-std::vector<std::string> vary_field_names(const http::fields& response_headers) {
+std::vector<std::string> vary_field_names(const Fields& response_headers) {
   std::vector<std::string> names;
   for (const auto& line : field_lines(response_headers, "vary")) {
     for (std::string_view element : split_list(line.value())) names.push_back(lowered(element));
@@ -51,7 +52,7 @@ std::vector<std::string> vary_field_names(const http::fields& response_headers) 
 }
 
 std::string secondary_key(const std::vector<std::string>& names,
-                          const http::fields& request_headers) {
+                          const Fields& request_headers) {
   std::string key;
   for (const std::string& name : names) {
     std::optional<std::string> value = combined_field_value(request_headers, name);
@@ -63,7 +64,7 @@ std::string secondary_key(const std::vector<std::string>& names,
   return key;
 }
 
-EntryMeta make_vary_marker(const http::fields& response_headers, std::uint64_t nonce,
+EntryMeta make_vary_marker(const Fields& response_headers, std::uint64_t nonce,
                            TimePoint now) {
   EntryMeta marker;
   marker.status = kVaryMarkerStatus;
@@ -76,7 +77,7 @@ EntryMeta make_vary_marker(const http::fields& response_headers, std::uint64_t n
   return marker;
 }
 
-bool marker_fits(const EntryMeta& marker, const http::fields& response_headers) {
+bool marker_fits(const EntryMeta& marker, const Fields& response_headers) {
   return vary_field_names(marker.headers) == vary_field_names(response_headers);
 }
 
@@ -87,7 +88,7 @@ std::string variants_prefix(std::string_view url_key) {
 }
 
 std::string variant_key(std::string_view url_key, const EntryMeta& marker,
-                        const http::fields& request_headers) {
+                        const Fields& request_headers) {
   const std::string secondary = secondary_key(vary_field_names(marker.headers), request_headers);
   return fmt::format("{}{}{}/{:016x}", url_key, kVariantSeparator, marker.headers[kNonceField],
                      fnv1a(secondary));

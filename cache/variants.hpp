@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy::cache {
 
@@ -27,20 +28,20 @@ bool is_vary_marker(const EntryMeta& meta);
 
 // RFC 9111 §4.1: the field names listed by Vary, lower-cased, sorted, without repeats; "*"
 // is kept as an element.
-std::vector<std::string> vary_field_names(const http::fields& response_headers);
+std::vector<std::string> vary_field_names(const Fields& response_headers);
 
 // The secondary key of a request for these Vary names: each nominated field's combined value
 // (RFC 9110 §5.3, list whitespace normalized, names case-insensitive), absent distinct from
 // empty.
 std::string secondary_key(const std::vector<std::string>& names,
-                          const http::fields& request_headers);
+                          const Fields& request_headers);
 
 // A marker for a response with Vary (not "*"); the nonce names its generation of variants.
-EntryMeta make_vary_marker(const http::fields& response_headers, std::uint64_t nonce,
+EntryMeta make_vary_marker(const Fields& response_headers, std::uint64_t nonce,
                            TimePoint now);
 
 // Whether a response with these header fields is filed under `marker` (same Vary names).
-bool marker_fits(const EntryMeta& marker, const http::fields& response_headers);
+bool marker_fits(const EntryMeta& marker, const Fields& response_headers);
 
 // The start of every variant key of `url_key`, under any marker it has had: erasing the keys
 // with this prefix removes all its variants from a store (invalidation, RFC 9111 §4.4). No
@@ -49,6 +50,6 @@ std::string variants_prefix(std::string_view url_key);
 
 // Where the variant a request selects is stored under `marker`.
 std::string variant_key(std::string_view url_key, const EntryMeta& marker,
-                        const http::fields& request_headers);
+                        const Fields& request_headers);
 
 }  // namespace cacheproxy::cache

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 #include "cache/variants.hpp"
 #include "proxy/cache_fill.hpp"
@@ -40,7 +41,7 @@ struct Job {
   std::string key;
   cache::EntryMeta stale;
   cache::CachedObjectPtr object;
-  http::fields request_fields;
+  Fields request_fields;
   CollapsedFetches::Lease lease;
 };
 
@@ -57,7 +58,7 @@ asio::awaitable<void> erase_entry(Job& job) {
 asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
   InFlight in_flight(job->services.in_flight);
   const Config& config = job->services.config;
-  http::request<http::empty_body> outgoing{http::verb::get, job->target.path, 11};
+  http::request<http::empty_body, Fields> outgoing{http::verb::get, job->target.path, 11};
   exchange::copy_end_to_end_fields(job->request_fields, outgoing.base());
   outgoing.set(http::field::host, exchange::host_field(job->target));
   outgoing.erase(http::field::expect);
@@ -77,7 +78,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
   auto [wec, wn] = co_await http::async_write(origin->stream, outgoing, use_tuple);
   if (wec) co_return;
   beast::flat_buffer buffer;
-  std::optional<http::response_parser<http::buffer_body>> reader;
+  std::optional<http::response_parser<http::buffer_body, FieldsAllocator<char>>> reader;
   boost::system::error_code ec;
   do {  // interim 1xx responses are skipped
     reader.emplace();
@@ -87,7 +88,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
     std::tie(ec, n) = co_await read_header(origin->stream, buffer, *reader);
   } while (!ec && reader->get().result_int() / 100 == 1);
   if (ec || !check_framing(reader->get().base()).ok) co_return;
-  http::response_parser<http::buffer_body>& parser = *reader;
+  http::response_parser<http::buffer_body, FieldsAllocator<char>>& parser = *reader;
   const cache::TimePoint response_time = cache::Clock::now();
   auto& response = parser.get();
   const unsigned status = response.result_int();
@@ -114,7 +115,7 @@ asio::awaitable<void> revalidate(std::shared_ptr<Job> job) {
 
   // RFC 9111 §4.3.3: a full response replaces the entry, when it can be stored under the same
   // key (same Vary); otherwise the stale entry goes and the next request fetches.
-  http::fields request_fields = job->request_fields;
+  Fields request_fields = job->request_fields;
   cache::RequestView view{http::verb::get, request_fields};
   bool same_variant = cache::vary_field_names(response.base()) ==
                       cache::vary_field_names(job->stale.headers);
@@ -163,7 +164,7 @@ void start_background_revalidation(Services& services, OriginPool& origins,
                                    const RequestTarget& target, bool check_destination,
                                    const std::string& key, const cache::EntryMeta& stale,
                                    const cache::CachedObjectPtr& object,
-                                   const http::fields& request_fields,
+                                   const Fields& request_fields,
                                    CollapsedFetches::Lease lease) {
   auto job = std::make_shared<Job>(Job{services, origins, target, check_destination, key, stale,
                                        object, request_fields, std::move(lease)});

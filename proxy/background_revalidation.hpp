@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 #include "proxy/collapsed_fetches.hpp"
 #include "proxy/origin_pool.hpp"
 #include "proxy/request_target.hpp"
@@ -24,7 +25,7 @@ void start_background_revalidation(Services& services, OriginPool& origins,
                                    const RequestTarget& target, bool check_destination,
                                    const std::string& key, const cache::EntryMeta& stale,
                                    const cache::CachedObjectPtr& object,
-                                   const boost::beast::http::fields& request_fields,
+                                   const Fields& request_fields,
                                    CollapsedFetches::Lease lease);
 
 }  // namespace cacheproxy

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/preconditions.hpp"
 #include "cache/range.hpp"
 #include "proxy/exchange_helpers.hpp"
@@ -43,7 +44,7 @@ asio::awaitable<Exchange> Forwarder::serve_cached(const Found& found, cache::Sec
 asio::awaitable<Exchange> Forwarder::serve_not_modified(const Found& found, cache::Seconds age,
                                                         ResultCode code) {
   const auto& req = request_.get();
-  http::response<http::empty_body> res{http::status::not_modified, req.version()};
+  http::response<http::empty_body, Fields> res{http::status::not_modified, req.version()};
   for (const auto& field : cache::not_modified_fields(*found.meta))
     res.insert(field.name_string(), field.value());
   if (!found.validated) {
@@ -81,7 +82,7 @@ namespace {
 // no-cache names, unless just revalidated: RFC 9111 §5.2.2.4), Age (RFC 9111 §5.1), our Via,
 // framing by the stored body size.
 template <class Body>
-void prepare_cached_header(http::response<Body>& res, const cache::EntryMeta& meta,
+void prepare_cached_header(http::response<Body, Fields>& res, const cache::EntryMeta& meta,
                            bool validated, cache::Seconds age, unsigned version, bool keep_alive,
                            std::string_view visible_hostname) {
   res.version(version);
@@ -140,11 +141,11 @@ Forwarder::write_object_withheld(const Found& found, cache::Seconds age, bool ke
   // to build this one header field by field (in a frame of its own, which serve_object, on
   // every memory hit, does not carry).
   const auto& req = request_.get();
-  http::response<http::span_body<const char>> res;
+  http::response<http::span_body<const char>, Fields> res;
   prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep_alive,
                         services_.config.visible_hostname);
   if (req.method() == http::verb::head) {
-    http::response_serializer<http::span_body<const char>> sr{res};
+    http::response_serializer<http::span_body<const char>, Fields> sr{res};
     co_return co_await http::async_write_header(client_, sr, use_tuple);
   }
   res.body() = {found.object->body.data(), found.object->body.size()};
@@ -186,10 +187,10 @@ asio::awaitable<Exchange> Forwarder::serve_from_store(const Found& found, cache:
     }
   }
 
-  http::response<http::buffer_body> res;
+  http::response<http::buffer_body, Fields> res;
   prepare_cached_header(res, *found.meta, found.validated, age, req.version(), keep,
                         config.visible_hostname);
-  http::response_serializer<http::buffer_body> sr{res};
+  http::response_serializer<http::buffer_body, Fields> sr{res};
   client_.expires_after(config.client_write_timeout);
   auto [ec, n] = co_await http::async_write_header(client_, sr, use_tuple);
   ex.bytes = n;
@@ -267,7 +268,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   ex.set_mime(cache::media_type(meta.headers));
   bool keep = client_keep_alive() && request_.is_done();
 
-  http::response<http::buffer_body> res;
+  http::response<http::buffer_body, Fields> res;
   prepare_cached_header(res, meta, found.validated, age, req.version(), keep,
                         config.visible_hostname);
   std::vector<Segment> segments;
@@ -307,7 +308,7 @@ asio::awaitable<Exchange> Forwarder::serve_ranges(const Found& found, cache::Sec
   }
   ex.status = res.result_int();
 
-  http::response_serializer<http::buffer_body> sr{res};
+  http::response_serializer<http::buffer_body, Fields> sr{res};
   client_.expires_after(config.client_write_timeout);
   auto [ec, n] = co_await http::async_write_header(client_, sr, use_tuple);
   ex.bytes = n;

@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "cache/header_fields.hpp"
 #include "proxy/admin.hpp"
 #include "proxy/forwarder.hpp"
 #include "proxy/header_read.hpp"
@@ -74,7 +75,9 @@ class ClientSession {
     bool client_closes = false;  // the last request asked for the connection to close
     for (;;) {
       user_.clear();
-      RequestParser parser;
+      // The request's target and fields in memory the thread lends (cache/header_fields.hpp).
+      RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                           std::make_tuple(FieldsAllocator<char>(&fields_arena_)));
       parser.header_limit(config.max_request_header_size);
       // Bodies are streamed, never held whole; the limit only bounds what a client may send.
       if (config.max_request_body_size != 0) {
@@ -212,7 +215,7 @@ class ClientSession {
 
   // The final recipient's answer to TRACE (the request as received, RFC 9110 §9.3.8) or
   // OPTIONS (what this proxy supports, §9.3.7).
-  SimpleResponse answer_last_hop(const http::request<http::buffer_body>& req) {
+  SimpleResponse answer_last_hop(const http::request<http::buffer_body, Fields>& req) {
     SimpleResponse r;
     if (req.method() == http::verb::options) {
       r.extra_fields.emplace_back("Allow",
@@ -372,6 +375,8 @@ class ClientSession {
   SocketDeadline deadline_;  // for the waits every request has; other waits use stream_'s timer
   beast::flat_buffer buffer_;
   HandlerMemory read_memory_;  // the turn before each request and the reads of it
+  // Lends the memory of each request's fields; declared before any parser can outlive it.
+  FieldsArena fields_arena_;
   Services& services_;
   OriginPool& origins_;
   std::string client_address_;

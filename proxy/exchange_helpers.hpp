@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "cache/header_fields.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "proxy/request_target.hpp"
 
@@ -67,8 +68,8 @@ inline std::string host_field(const RequestTarget& t) {
   return out;
 }
 
-inline void copy_end_to_end_fields(const boost::beast::http::fields& from,
-                                   boost::beast::http::fields& to) {
+inline void copy_end_to_end_fields(const Fields& from,
+                                   Fields& to) {
   for (const auto& field : from) to.insert(field.name_string(), field.value());
   cache::remove_hop_by_hop(to);
 }

@@ -11,6 +11,7 @@
 
 #include "cache/cache_key.hpp"
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/refresh_patterns.hpp"
 #include "cache/serving_stale.hpp"
 #include "cache/variants.hpp"
@@ -204,7 +205,7 @@ Forwarder::Found Forwarder::found_object(std::string variant_key, cache::CachedO
 
 asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store::CountUse count) {
   marker_.reset();
-  const http::fields& request_fields = request_.get().base();
+  const Fields& request_fields = request_.get().base();
   const bool counted = count == cache::Store::CountUse::yes;
   // Recency for the disk tier's eviction, handed to the store in batches: nothing waits.
   auto touch = [this, counted](const std::string& key) {
@@ -270,10 +271,10 @@ asio::awaitable<std::optional<Forwarder::Found>> Forwarder::lookup(cache::Store:
   co_return found;
 }
 
-std::string Forwarder::storage_key(const http::fields& response_headers,
+std::string Forwarder::storage_key(const Fields& response_headers,
                                    std::optional<cache::EntryMeta>& new_marker) {
   if (cache::vary_field_names(response_headers).empty()) return *key_;
-  const http::fields& request_fields = request_.get().base();
+  const Fields& request_fields = request_.get().base();
   if (marker_ && cache::marker_fits(*marker_, response_headers)) {
     return cache::variant_key(*key_, *marker_, request_fields);
   }

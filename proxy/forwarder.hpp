@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cache/entry.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 #include "cache/range.hpp"
 #include "proxy/exchange.hpp"
@@ -28,7 +29,10 @@
 
 namespace cacheproxy {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+using RequestParser =
+    boost::beast::http::request_parser<boost::beast::http::buffer_body, FieldsAllocator<char>>;
+using ResponseParser =
+    boost::beast::http::response_parser<boost::beast::http::buffer_body, FieldsAllocator<char>>;
 
 class Forwarder {
  public:
@@ -72,7 +76,7 @@ class Forwarder {
   // on the connection. Without a parser, no response could be had and error_* say why.
   struct OriginReply {
     OriginConnectionPtr origin;
-    std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser;
+    std::optional<ResponseParser> parser;
     cache::TimePoint request_time{};
     cache::TimePoint response_time{};
     boost::beast::http::status error_status = boost::beast::http::status::bad_gateway;
@@ -126,12 +130,12 @@ class Forwarder {
   boost::asio::awaitable<void> send_to_origin(const std::optional<Found>& stale,
                                               OriginReply& reply);
   // origin_fetch.cpp: relay the reply to the client, merging a 304 or teeing into the store.
-  boost::asio::awaitable<void> relay_early_hints(const boost::beast::http::fields& hints);
+  boost::asio::awaitable<void> relay_early_hints(const Fields& hints);
   boost::asio::awaitable<Exchange> relay_reply(OriginReply& reply,
                                                const std::optional<Found>& stale);
   // The store key for a response to this request: the URL key, or a variant key under the
   // URL's Vary marker (written after the variant's commit when it must change).
-  std::string storage_key(const boost::beast::http::fields& response_headers,
+  std::string storage_key(const Fields& response_headers,
                           std::optional<cache::EntryMeta>& new_marker);
   boost::asio::awaitable<Exchange> send_error(boost::beast::http::status status,
                                               std::string detail);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy {
 
 namespace http = boost::beast::http;
@@ -29,14 +31,14 @@ void for_each_element_of(std::string_view value, F&& f) {
 
 // Calls f on every element of every line of a comma-separated list field.
 template <class F>
-void for_each_element(const http::fields& fields, http::field name, F&& f) {
+void for_each_element(const Fields& fields, http::field name, F&& f) {
   auto [begin, end] = fields.equal_range(name);
   for (auto it = begin; it != end; ++it) for_each_element_of(it->value(), f);
 }
 
 }  // namespace
 
-FramingCheck check_framing(const http::fields& fields) {
+FramingCheck check_framing(const Fields& fields) {
   // One pass over the lines rather than a lookup per field: every request and every origin
   // response comes through here.
   bool has_length = false;
@@ -72,7 +74,7 @@ FramingCheck check_framing(const http::fields& fields) {
   return {};
 }
 
-bool via_names_self(const http::fields& fields, std::string_view visible_hostname) {
+bool via_names_self(const Fields& fields, std::string_view visible_hostname) {
   bool found = false;
   for_each_element(fields, http::field::via, [&](std::string_view entry) {
     // entry: received-protocol SP received-by [SP comment]
@@ -85,7 +87,7 @@ bool via_names_self(const http::fields& fields, std::string_view visible_hostnam
   return found;
 }
 
-std::optional<unsigned> max_forwards(const http::fields& fields) {
+std::optional<unsigned> max_forwards(const Fields& fields) {
   auto it = fields.find(http::field::max_forwards);
   if (it == fields.end()) return std::nullopt;
   std::string_view value = trim(it->value());

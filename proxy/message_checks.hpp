@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy {
 
 struct FramingCheck {
@@ -18,13 +20,13 @@ struct FramingCheck {
 // Transfer-Encoding, Content-Length values that differ or are malformed, or a
 // Transfer-Encoding whose final coding is not exactly "chunked". The same rules apply to
 // requests (400) and to origin responses (502, never stored).
-FramingCheck check_framing(const boost::beast::http::fields& fields);
+FramingCheck check_framing(const Fields& fields);
 
 // True if a Via entry was added by this proxy (received-by equals visible_hostname): the
 // request has been here before, and forwarding it again would loop.
-bool via_names_self(const boost::beast::http::fields& fields, std::string_view visible_hostname);
+bool via_names_self(const Fields& fields, std::string_view visible_hostname);
 
 // The Max-Forwards value, if present and valid.
-std::optional<unsigned> max_forwards(const boost::beast::http::fields& fields);
+std::optional<unsigned> max_forwards(const Fields& fields);
 
 }  // namespace cacheproxy

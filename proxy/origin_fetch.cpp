@@ -14,8 +14,9 @@
 
 #include "cache/cached_object.hpp"
 #include "cache/head_update.hpp"
-#include "cache/preconditions.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/invalidation.hpp"
+#include "cache/preconditions.hpp"
 #include "cache/range.hpp"
 #include "cache/variants.hpp"
 #include "proxy/background_commit.hpp"
@@ -40,8 +41,8 @@ namespace {
 // Streams the client's request body into the origin request's serializer.
 asio::awaitable<boost::system::error_code> relay_request_body(
     beast::tcp_stream& client, beast::flat_buffer& client_buffer, RequestParser& request,
-    beast::tcp_stream& origin, http::request_serializer<http::buffer_body>& sr,
-    http::request<http::buffer_body>& outgoing, const Config& config) {
+    beast::tcp_stream& origin, http::request_serializer<http::buffer_body, Fields>& sr,
+    http::request<http::buffer_body, Fields>& outgoing, const Config& config) {
   std::vector<char> buffer(kRelayBufferBytes);
   while (!request.is_done()) {
     request.get().body().data = buffer.data();
@@ -108,7 +109,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   const Config& config = services_.config;
 
   // The request as the origin sees it: origin-form target, end-to-end fields only.
-  http::request<http::buffer_body> outgoing;
+  http::request<http::buffer_body, Fields> outgoing;
   outgoing.method_string(req.method_string());
   outgoing.target(target_.path);
   outgoing.version(11);
@@ -155,7 +156,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   // body is then sent once more on a fresh one, if nothing of the response came.
   const bool retriable = !has_body && idempotent(req.method());
   OriginConnectionPtr& origin = reply.origin;
-  std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
+  std::optional<ResponseParser>& parser = reply.parser;
   boost::system::error_code ec;
   for (int attempt = 0; attempt < 2; ++attempt) {
     // The retry must not get another idle connection that may be just as dead.
@@ -190,7 +191,7 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
         written += more;
       }
     } else {
-      http::request_serializer<http::buffer_body> sr{outgoing};
+      http::request_serializer<http::buffer_body, Fields> sr{outgoing};
       std::tie(ec, written) = co_await http::async_write_header(origin->stream, sr, use_tuple);
       if (!ec) {
         // RFC 9110 §10.1.1: the proxy answers Expect: 100-continue itself before relaying the
@@ -267,13 +268,13 @@ asio::awaitable<void> Forwarder::send_to_origin(const std::optional<Found>& stal
   reply.response_time = cache::Clock::now();
 }
 
-asio::awaitable<void> Forwarder::relay_early_hints(const http::fields& hints) {
-  http::response<http::empty_body> early;
+asio::awaitable<void> Forwarder::relay_early_hints(const Fields& hints) {
+  http::response<http::empty_body, Fields> early;
   early.version(11);
   early.result(static_cast<http::status>(103));
   early.reason("Early Hints");  // Boost 1.81 does not know the status's name
   copy_end_to_end_fields(hints, early.base());
-  http::response_serializer<http::empty_body> sr{early};
+  http::response_serializer<http::empty_body, Fields> sr{early};
   client_.expires_after(services_.config.client_write_timeout);
   co_await http::async_write_header(client_, sr, use_tuple);
 }
@@ -284,7 +285,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
   const Config& config = services_.config;
   cache::RequestView view{req.method(), req.base()};
   OriginConnectionPtr& origin = reply.origin;
-  std::optional<http::response_parser<http::buffer_body>>& parser = reply.parser;
+  std::optional<ResponseParser>& parser = reply.parser;
   const cache::TimePoint request_time = reply.request_time;
   const cache::TimePoint response_time = reply.response_time;
   auto& response = parser->get();
@@ -508,7 +509,7 @@ asio::awaitable<Exchange> Forwarder::relay_reply(OriginReply& reply,
       return;
     }
     // The origin's header is not needed any more: its fields are taken over, not copied.
-    http::fields& received = response.base();
+    Fields& received = response.base();
     BackgroundCommit commit{
         std::move(fill),
         cache::make_entry_meta(view, status, std::move(received), request_time, response_time),

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "proxy/request_target.hpp"
 #include "proxy/wire_format.hpp"
@@ -15,7 +16,7 @@ using wire::append;
 using wire::append_field;
 using wire::append_number;
 
-void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
+void append_relay_header(fmt::memory_buffer& out, const Fields& origin,
                          const RelayHeader& header) {
   wire::append_version(out, header.version);
   out.push_back(' ');
@@ -73,7 +74,7 @@ void append_relay_header(fmt::memory_buffer& out, const http::fields& origin,
   append(out, "\r\n");
 }
 
-void append_request_header(fmt::memory_buffer& out, const http::request_header<>& request) {
+void append_request_header(fmt::memory_buffer& out, const http::request_header<Fields>& request) {
   append(out, request.method_string());
   out.push_back(' ');
   append(out, request.target());

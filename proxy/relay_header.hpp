@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 namespace cacheproxy {
 
@@ -44,14 +45,14 @@ struct RelayHeader {
 // end-to-end fields in their order (hop-by-hop ones and those its Connection names left out,
 // RFC 9110 §7.6.1), Date if missing, this proxy's Via after the origin's last Via, then
 // Content-Range, the framing and Connection as Beast's keep_alive() writes it.
-void append_relay_header(fmt::memory_buffer& out, const boost::beast::http::fields& origin,
+void append_relay_header(fmt::memory_buffer& out, const Fields& origin,
                          const RelayHeader& header);
 
 // Appends a request header as Beast's serializer writes it: the request line, the fields in
 // their order, the blank line. For a request to an origin without a body, whose header is
 // then one plain write instead of a pass through the serializer's buffer sequences.
 void append_request_header(fmt::memory_buffer& out,
-                           const boost::beast::http::request_header<>& request);
+                           const boost::beast::http::request_header<Fields>& request);
 
 // The line that opens a chunk of size bytes ("4000\r\n"); at most 18 characters.
 std::string_view relay_chunk_prefix(std::uint64_t size, char (&storage)[20]);

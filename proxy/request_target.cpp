@@ -8,6 +8,7 @@
 
 #include "cache/cache_key.hpp"
 #include "cache/direct_mapped_memo.hpp"
+#include "cache/header_fields.hpp"
 #include "proxy/version.hpp"
 #include "proxy/wire_format.hpp"
 
@@ -249,7 +250,7 @@ std::string via_value(unsigned http_version, std::string_view visible_hostname) 
   return fmt::to_string(out);
 }
 
-void append_via(http::fields& fields, unsigned http_version, std::string_view visible_hostname) {
+void append_via(Fields& fields, unsigned http_version, std::string_view visible_hostname) {
   // A second Via field line is equivalent to appending to the list (RFC 9110 §5.3).
   fields.insert(http::field::via, via_value(http_version, visible_hostname));
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/header_fields.hpp"
 #include "proxy/config.hpp"
 
 namespace cacheproxy {
@@ -59,7 +60,7 @@ void append_via_value(fmt::memory_buffer& out, unsigned http_version,
                       std::string_view visible_hostname);
 
 // Appends this proxy's entry to the message's Via field.
-void append_via(boost::beast::http::fields& fields, unsigned http_version,
+void append_via(Fields& fields, unsigned http_version,
                 std::string_view visible_hostname);
 
 }  // namespace cacheproxy

@@ -7,6 +7,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "cache/header_fields.hpp"
 #include "proxy/request_target.hpp"
 
 namespace cacheproxy {
@@ -25,7 +26,7 @@ boost::asio::awaitable<Exchange> send_simple(boost::beast::tcp_stream& client, u
                                              bool keep_alive, const SimpleResponse& response,
                                              std::string_view visible_hostname,
                                              std::chrono::milliseconds write_timeout) {
-  http::response<http::string_body> res{response.status, version};
+  http::response<http::string_body, Fields> res{response.status, version};
   res.set(http::field::server, "cacheproxy");
   res.set(http::field::content_type, response.content_type);
   res.set(http::field::cache_control, "no-store");

@@ -1,4 +1,5 @@
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -12,14 +13,14 @@ namespace {
 
 using Lines = std::vector<std::pair<std::string, std::string>>;
 
-http::fields make_fields(const Lines& lines) {
-  http::fields fields;
+cacheproxy::Fields make_fields(const Lines& lines) {
+  cacheproxy::Fields fields;
   for (const auto& [name, value] : lines) fields.insert(name, value);
   return fields;
 }
 
-http::fields cache_control(const std::vector<std::string>& lines) {
-  http::fields fields;
+cacheproxy::Fields cache_control(const std::vector<std::string>& lines) {
+  cacheproxy::Fields fields;
   for (const auto& line : lines) fields.insert(http::field::cache_control, line);
   return fields;
 }
@@ -306,7 +307,7 @@ TEST_CASE("split_list and combined_field_value", "[cache_control]") {
   for (auto e : split_list(value)) got.emplace_back(e);
   CHECK(got == elements);
 
-  const http::fields fields = make_fields({{"Accept", " gzip ,br"}, {"accept", "deflate "}});
+  const cacheproxy::Fields fields = make_fields({{"Accept", " gzip ,br"}, {"accept", "deflate "}});
   CHECK(combined_field_value(fields, "ACCEPT") == std::optional<std::string>("gzip, br, deflate"));
   CHECK_FALSE(combined_field_value(fields, "accept-language").has_value());
   CHECK(combined_field_value(make_fields({{"X", ""}}), "x") == std::optional<std::string>(""));
@@ -316,11 +317,11 @@ TEST_CASE("response Cache-Control: the per-thread memo never changes an answer",
           "[cache_control]") {
   // The same values again and again (memo hits), interleaved with others and with a response
   // that splits its directives over two lines (never memoized).
-  http::fields one;
+  cacheproxy::Fields one;
   one.set(http::field::cache_control, "max-age=60, no-cache=\"Set-Cookie\"");
-  http::fields other;
+  cacheproxy::Fields other;
   other.set(http::field::cache_control, "s-maxage=5, must-revalidate");
-  http::fields split;
+  cacheproxy::Fields split;
   split.insert(http::field::cache_control, "max-age=60");
   split.insert(http::field::cache_control, "no-store");
   for (int round = 0; round < 3; ++round) {
@@ -336,5 +337,5 @@ TEST_CASE("response Cache-Control: the per-thread memo never changes an answer",
     CHECK(c.max_age == Seconds(60));
     CHECK(c.no_store);
   }
-  CHECK_FALSE(parse_response_cache_control(http::fields{}).max_age);
+  CHECK_FALSE(parse_response_cache_control(cacheproxy::Fields{}).max_age);
 }

@@ -1,4 +1,5 @@
 #include "cache/entry_codec.hpp"
+#include "cache/header_fields.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -13,7 +14,7 @@ namespace {
 
 using FieldList = std::vector<std::pair<std::string, std::string>>;
 
-FieldList field_list(const http::fields& fields) {
+FieldList field_list(const cacheproxy::Fields& fields) {
   FieldList out;
   for (const auto& f : fields) out.emplace_back(f.name_string(), f.value());
   return out;
@@ -152,7 +153,7 @@ TEST_CASE("well-checksummed but malformed records are rejected", "[entry_codec]"
   wrong_version = seal("\xCE\x01" + wrong_version.substr(2, wrong_version.size() - 6));
   REQUIRE_FALSE(decode_entry_meta(wrong_version));
 
-  // Values http::fields would trim were not written by the encoder.
+  // Values cacheproxy::Fields would trim were not written by the encoder.
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X-Num", " 5")));
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X-Num", "5\t")));
   // Names that are not tokens (an empty one was found by tests/fuzz) and values that would
@@ -164,7 +165,7 @@ TEST_CASE("well-checksummed but malformed records are rejected", "[entry_codec]"
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X-Num", "5\nx")));
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X-Num", std::string("5\0x", 3))));
   REQUIRE(decode_entry_meta(record_with_field("X-Odd_Name.v2~!", "caf\xC3\xA9 \"q\"")));
-  // Lengths http::fields cannot hold.
+  // Lengths cacheproxy::Fields cannot hold.
   REQUIRE_FALSE(decode_entry_meta(record_with_field(std::string(65534, 'n'), "v")));
   REQUIRE_FALSE(decode_entry_meta(record_with_field("X", std::string(65534, 'v'))));
   // A non-minimal varint (200 spelled in three bytes) and a status beyond unsigned.

@@ -1,5 +1,6 @@
 // A HEAD response freshening a stored GET response (RFC 9111 §4.3.5).
 #include "cache/head_update.hpp"
+#include "cache/header_fields.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,8 +24,8 @@ EntryMeta stored_entry() {
   return meta;
 }
 
-http::fields head(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  http::fields f;
+cacheproxy::Fields head(std::initializer_list<std::pair<const char*, const char*>> lines) {
+  cacheproxy::Fields f;
   for (const auto& [name, value] : lines) f.insert(name, value);
   return f;
 }
@@ -48,7 +49,7 @@ TEST_CASE("a matching HEAD response updates the stored header fields", "[head_up
 TEST_CASE("a HEAD response that differs invalidates the stored response", "[head_update]") {
   struct Row {
     unsigned status;
-    http::fields fields;
+    cacheproxy::Fields fields;
     bool updates;
   };
   const std::vector<Row> rows{

@@ -1,3 +1,4 @@
+#include "cache/header_fields.hpp"
 #include "cache/hop_by_hop.hpp"
 
 #include <catch2/catch.hpp>
@@ -63,7 +64,7 @@ TEST_CASE("remove_hop_by_hop removes fixed and Connection-named fields", "[hop_b
   };
   const HopRow row = GENERATE(from_range(rows));
   CAPTURE(row.name);
-  http::fields fields;
+  cacheproxy::Fields fields;
   for (const auto& [name, value] : row.input) fields.insert(name, value);
   remove_hop_by_hop(fields);
   std::vector<std::string> remaining;
@@ -72,7 +73,7 @@ TEST_CASE("remove_hop_by_hop removes fixed and Connection-named fields", "[hop_b
 }
 
 TEST_CASE("ConnectionOptions reads every Connection line once", "[hop_by_hop]") {
-  http::fields fields;
+  cacheproxy::Fields fields;
   fields.insert("Connection", "keep-alive, X-One");
   fields.insert("X-One", "1");
   fields.insert("connection", "\tx-two ,, ");
@@ -82,5 +83,5 @@ TEST_CASE("ConnectionOptions reads every Connection line once", "[hop_by_hop]") 
   CHECK(options.names("X-TWO"));
   CHECK_FALSE(options.names("X-Three"));
   CHECK_FALSE(options.names(""));
-  CHECK_FALSE(ConnectionOptions(http::fields{}).names("keep-alive"));
+  CHECK_FALSE(ConnectionOptions(cacheproxy::Fields{}).names("keep-alive"));
 }

@@ -1,3 +1,4 @@
+#include "cache/header_fields.hpp"
 #include "cache/invalidation.hpp"
 
 #include <catch2/catch.hpp>
@@ -34,12 +35,12 @@ TEST_CASE("unsafe methods invalidate the target and same-origin Location and Con
            Row{"http://[bad", nullptr, {"http://example.test/items?id=1"}},
            Row{"items?id=1", nullptr, {"http://example.test/items?id=1"}},
        }) {
-    http::fields response;
+    cacheproxy::Fields response;
     if (row.location) response.set(http::field::location, row.location);
     if (row.content_location) response.set(http::field::content_location, row.content_location);
     INFO((row.location ? row.location : "-")
          << " " << (row.content_location ? row.content_location : "-"));
     CHECK(invalidated_keys(target, response) == row.keys);
   }
-  CHECK(invalidated_keys("not a url", http::fields{}).empty());
+  CHECK(invalidated_keys("not a url", cacheproxy::Fields{}).empty());
 }

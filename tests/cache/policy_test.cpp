@@ -7,6 +7,7 @@
 
 #include "cache/cache_control.hpp"
 #include "cache/freshness.hpp"
+#include "cache/header_fields.hpp"
 
 using namespace cacheproxy::cache;
 using std::chrono::seconds;
@@ -20,14 +21,14 @@ const TimePoint t0{seconds{1704067200}};
 
 std::string date(seconds offset) { return format_http_date(t0 + offset); }
 
-http::fields make_fields(const Lines& lines) {
-  http::fields fields;
+cacheproxy::Fields make_fields(const Lines& lines) {
+  cacheproxy::Fields fields;
   for (const auto& [name, value] : lines) fields.insert(name, value);
   return fields;
 }
 
 // Field names and values in order, for comparing whole field sets.
-Lines lines_of(const http::fields& fields) {
+Lines lines_of(const cacheproxy::Fields& fields) {
   Lines out;
   for (const auto& f : fields) out.emplace_back(f.name_string(), f.value());
   return out;
@@ -79,7 +80,7 @@ TEST_CASE("request_cacheable", "[policy]") {
           {head,              {{"Cache-Control", "max-age=5, NO-STORE"}}, true,  Reason::ok},
       }));
   // clang-format on
-  const http::fields fields = make_fields(headers);
+  const cacheproxy::Fields fields = make_fields(headers);
   const StoreVerdict verdict = request_cacheable(RequestView{method, fields});
   CHECK(verdict.storable == cacheable);
   CHECK(verdict.reason == reason);
@@ -158,7 +159,7 @@ TEST_CASE("response_storable", "[policy]") {
   // clang-format on
   const StorableRow row = GENERATE_REF(from_range(rows));
   CAPTURE(row.name);
-  const http::fields request = make_fields(row.request);
+  const cacheproxy::Fields request = make_fields(row.request);
   const StoreVerdict verdict = response_storable(RequestView{row.method, request}, row.status,
                                                  make_fields(row.response), PolicyConfig{});
   CHECK(verdict.reason == row.reason);
@@ -272,7 +273,7 @@ TEST_CASE("evaluate_entry", "[policy]") {
   // clang-format on
   const EvaluateRow row = GENERATE_REF(from_range(rows));
   CAPTURE(row.name);
-  const http::fields request = make_fields(row.request);
+  const cacheproxy::Fields request = make_fields(row.request);
   const LookupDecision decision =
       evaluate_entry(RequestView{http::verb::get, request}, entry_at_t0(row.response), t0 + row.now,
                      PolicyConfig{});
@@ -282,7 +283,7 @@ TEST_CASE("evaluate_entry", "[policy]") {
 }
 
 TEST_CASE("evaluate_entry answers HEAD from a GET entry", "[policy]") {
-  const http::fields request;
+  const cacheproxy::Fields request;
   const LookupDecision decision = evaluate_entry(RequestView{http::verb::head, request},
                                                  entry_at_t0({{"Cache-Control", "max-age=60"}}),
                                                  t0 + seconds{1}, PolicyConfig{});
@@ -331,12 +332,12 @@ TEST_CASE("evaluate_entry matches Vary-nominated request fields", "[policy]") {
   // clang-format on
   const VaryRow row = GENERATE_REF(from_range(rows));
   CAPTURE(row.name);
-  const http::fields stored_request = make_fields(row.stored_request);
-  const http::fields response = make_fields(
+  const cacheproxy::Fields stored_request = make_fields(row.stored_request);
+  const cacheproxy::Fields response = make_fields(
       {{"Cache-Control", "max-age=60"}, {"Date", date(seconds{0})}, {"Vary", row.vary}});
   const EntryMeta entry =
       make_entry_meta(RequestView{http::verb::get, stored_request}, 200, response, t0, t0);
-  const http::fields request = make_fields(row.request);
+  const cacheproxy::Fields request = make_fields(row.request);
   const LookupDecision decision =
       evaluate_entry(RequestView{http::verb::get, request}, entry, t0 + seconds{5}, PolicyConfig{});
   CHECK(decision.action == (row.matches ? Action::serve : Action::fetch));
@@ -389,7 +390,7 @@ TEST_CASE("add_conditional_headers", "[policy]") {
   EntryMeta entry;
   entry.headers = make_fields(stored);
   // The client's own preconditions are replaced, whatever the entry has.
-  http::fields origin_request = make_fields({{"If-None-Match", "\"client\""},
+  cacheproxy::Fields origin_request = make_fields({{"If-None-Match", "\"client\""},
                                              {"Accept", "*/*"},
                                              {"If-Modified-Since", date(seconds{-1})},
                                              {"If-Match", "\"m\""},
@@ -419,7 +420,7 @@ TEST_CASE("merge_not_modified refreshes stored fields but not framing", "[policy
   stored.body_size = 10;
   stored.body_id = 7;
 
-  const http::fields not_modified = make_fields({{"Cache-Control", "max-age=120"},
+  const cacheproxy::Fields not_modified = make_fields({{"Cache-Control", "max-age=120"},
                                                  {"ETag", "\"b\""},
                                                  {"Content-Length", "0"},
                                                  {"Content-Encoding", "br"},
@@ -478,7 +479,7 @@ TEST_CASE("merge_not_modified keeps the body and refreshes the times", "[policy]
   CHECK(lines_of(merged.vary_request_headers) == Lines{{"Accept-Encoding", "gzip"}});
   // Fresh again: max-age=120 from the 304, aged from its Date plus the one second the
   // revalidation took.
-  const http::fields request = make_fields({{"Accept-Encoding", "gzip"}});
+  const cacheproxy::Fields request = make_fields({{"Accept-Encoding", "gzip"}});
   const LookupDecision decision = evaluate_entry(RequestView{http::verb::get, request}, merged,
                                                  response_time + seconds{100}, PolicyConfig{});
   CHECK(decision.action == Action::serve);
@@ -516,11 +517,11 @@ TEST_CASE("merge_not_modified honours a qualified private in the 304", "[policy]
 }
 
 TEST_CASE("make_entry_meta keeps end-to-end fields and Vary's request fields", "[policy]") {
-  const http::fields request = make_fields({{"Accept-Encoding", "gzip"},
+  const cacheproxy::Fields request = make_fields({{"Accept-Encoding", "gzip"},
                                             {"Accept-Encoding", "br"},
                                             {"Cookie", "a=1"},
                                             {"User-Agent", "curl/8"}});
-  const http::fields response = make_fields({{"Connection", "close, X-Conn"},
+  const cacheproxy::Fields response = make_fields({{"Connection", "close, X-Conn"},
                                              {"X-Conn", "v"},
                                              {"Keep-Alive", "timeout=5"},
                                              {"Transfer-Encoding", "chunked"},
@@ -555,13 +556,13 @@ TEST_CASE("make_entry_meta keeps end-to-end fields and Vary's request fields", "
 TEST_CASE("a response without Date is stored and refreshed with the time it arrived",
           "[policy]") {
   // RFC 9110 §6.6.1: a recipient with a clock adds Date when it caches or forwards.
-  const http::fields request;
-  const http::fields with_date = make_fields({{"Date", format_http_date(t0 - seconds{30})}});
+  const cacheproxy::Fields request;
+  const cacheproxy::Fields with_date = make_fields({{"Date", format_http_date(t0 - seconds{30})}});
   const EntryMeta kept = make_entry_meta(RequestView{http::verb::get, request}, 200, with_date,
                                          t0 - seconds{1}, t0);
   CHECK(lines_of(kept.headers) == Lines{{"Date", format_http_date(t0 - seconds{30})}});
 
-  http::fields forwarded = make_fields({{"X-A", "1"}});
+  cacheproxy::Fields forwarded = make_fields({{"X-A", "1"}});
   CHECK(add_date_if_missing(forwarded, t0));
   CHECK_FALSE(add_date_if_missing(forwarded, t0 + seconds{5}));
   CHECK(lines_of(forwarded) == Lines{{"X-A", "1"}, {"Date", format_http_date(t0)}});

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 using namespace cacheproxy::cache;
 using std::chrono::seconds;
@@ -17,8 +18,8 @@ using Lines = std::vector<std::pair<std::string, std::string>>;
 const TimePoint t0{seconds{1704067200}};
 const std::string lm = "Sun, 06 Nov 1994 08:49:37 GMT";
 
-http::fields make_fields(const Lines& lines) {
-  http::fields fields;
+cacheproxy::Fields make_fields(const Lines& lines) {
+  cacheproxy::Fields fields;
   for (const auto& [name, value] : lines) fields.insert(name, value);
   return fields;
 }
@@ -91,7 +92,7 @@ TEST_CASE("client_has_current evaluates If-None-Match then If-Modified-Since", "
   // clang-format on
   const Row row = GENERATE_REF(from_range(rows));
   CAPTURE(row.name);
-  const http::fields request = make_fields(row.request);
+  const cacheproxy::Fields request = make_fields(row.request);
   CHECK(client_has_current(RequestView{row.method, request}, stored(row.status, row.response)) ==
         row.current);
 }
@@ -101,12 +102,12 @@ TEST_CASE("not_modified_fields keeps what a 304 must repeat (RFC 9110 15.4.5)", 
       stored(200, {{"Cache-Control", "max-age=60"}, {"ETag", "\"a\""}, {"Last-Modified", lm},
                    {"Content-Type", "text/plain"}, {"Content-Length", "7"}, {"Set-Cookie", "x=1"},
                    {"Vary", "Accept"}, {"Expires", lm}, {"Date", lm}, {"Content-Location", "/a"}});
-  const http::fields f = not_modified_fields(with_etag);
+  const cacheproxy::Fields f = not_modified_fields(with_etag);
   for (const char* name : {"Cache-Control", "ETag", "Vary", "Expires", "Date", "Content-Location"})
     CHECK(f.count(name) == 1);
   for (const char* name : {"Last-Modified", "Content-Type", "Content-Length", "Set-Cookie"})
     CHECK(f.count(name) == 0);
-  const http::fields without_etag = not_modified_fields(stored(200, {{"Last-Modified", lm}}));
+  const cacheproxy::Fields without_etag = not_modified_fields(stored(200, {{"Last-Modified", lm}}));
   CHECK(without_etag.count("Last-Modified") == 1);
 }
 

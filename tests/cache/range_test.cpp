@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 
 using namespace cacheproxy::cache;
 
@@ -17,8 +18,8 @@ EntryMeta stored(std::initializer_list<std::pair<const char*, const char*>> line
   return meta;
 }
 
-http::fields request(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  http::fields f;
+cacheproxy::Fields request(std::initializer_list<std::pair<const char*, const char*>> lines) {
+  cacheproxy::Fields f;
   for (const auto& [name, value] : lines) f.insert(name, value);
   return f;
 }
@@ -72,7 +73,7 @@ TEST_CASE("evaluate_range decides 206 416 or the full response", "[range]") {
                                   {"Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT"},
                                   {"Date", "Tue, 03 Jan 2006 15:04:05 GMT"}});
   struct Row {
-    http::fields req;
+    cacheproxy::Fields req;
     RangeOutcome outcome;
   };
   const std::vector<Row> rows{

@@ -1,4 +1,5 @@
 // When a stale entry may answer (RFC 9111 §4.2.4, RFC 5861): cache/serving_stale.*.
+#include "cache/header_fields.hpp"
 #include "cache/serving_stale.hpp"
 
 #include <catch2/catch.hpp>
@@ -28,14 +29,14 @@ struct Row {
 };
 
 bool swr(const Row& row) {
-  http::fields request;
+  cacheproxy::Fields request;
   if (*row.request_cc) request.set(http::field::cache_control, row.request_cc);
   return stale_while_revalidate_allowed({http::verb::get, request},
                                         entry(row.response_cc, Seconds{row.age}), kNow, {});
 }
 
 bool sie(const Row& row, bool offline) {
-  http::fields request;
+  cacheproxy::Fields request;
   if (*row.request_cc) request.set(http::field::cache_control, row.request_cc);
   return stale_if_error_allowed({http::verb::get, request},
                                 entry(row.response_cc, Seconds{row.age}), kNow, {}, offline);

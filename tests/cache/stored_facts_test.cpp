@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 #include "cache/policy.hpp"
 
 using namespace cacheproxy::cache;
@@ -87,7 +88,7 @@ TEST_CASE("evaluate_entry decides alike from parsed facts and from the entry", "
                                            {"Cache-Control", "max-age=60"},
                                            {"ETag", "\"a\""},
                                            {"Vary", "Accept"}});
-  http::fields accept_html;
+  cacheproxy::Fields accept_html;
   accept_html.set("Accept", "text/html");
   EntryMeta stored = entry;
   stored.vary_request_headers = accept_html;
@@ -95,7 +96,7 @@ TEST_CASE("evaluate_entry decides alike from parsed facts and from the entry", "
   const PolicyConfig config;
   for (const auto offset : {seconds{0}, seconds{59}, seconds{60}, seconds{600}}) {
     for (const char* accept : {"text/html", "image/png"}) {
-      http::fields request;
+      cacheproxy::Fields request;
       request.set("Accept", accept);
       const RequestView view{http::verb::get, request};
       const LookupDecision direct = evaluate_entry(view, stored, t0 + offset, config);
@@ -107,7 +108,7 @@ TEST_CASE("evaluate_entry decides alike from parsed facts and from the entry", "
     }
   }
   // And the decisions are the expected ones, not merely equal.
-  http::fields request;
+  cacheproxy::Fields request;
   request.set("Accept", "text/html");
   const RequestView view{http::verb::get, request};
   CHECK(evaluate_entry(view, stored, facts, t0 + seconds{59}, config).action == Action::serve);

@@ -1,4 +1,5 @@
 // Vary secondary keys and variant keys (RFC 9111 §4.1): cache/variants.*.
+#include "cache/header_fields.hpp"
 #include "cache/variants.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,8 +8,8 @@ using namespace cacheproxy::cache;
 
 namespace {
 
-http::fields fields(std::initializer_list<std::pair<const char*, const char*>> lines) {
-  http::fields f;
+cacheproxy::Fields fields(std::initializer_list<std::pair<const char*, const char*>> lines) {
+  cacheproxy::Fields f;
   for (const auto& [name, value] : lines) f.insert(name, value);
   return f;
 }
@@ -29,8 +30,8 @@ TEST_CASE("Vary names are lower-cased sorted and unique across lines", "[variant
 TEST_CASE("secondary keys normalize whitespace and combine field lines", "[variants]") {
   const std::vector<std::string> names{"accept-encoding"};
   struct Row {
-    http::fields a;
-    http::fields b;
+    cacheproxy::Fields a;
+    cacheproxy::Fields b;
     bool same;
   };
   const std::vector<Row> rows{

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cache/cache_control.hpp"
+#include "cache/header_fields.hpp"
 #include "conformance/conformance.hpp"
 #include "proxy/config.hpp"
 #include "support/test_proxy.hpp"
@@ -134,7 +135,7 @@ OriginResponse Fixture::answer_for(const OriginRequest& r) {
   return res;
 }
 
-bool check_field(const http::fields& fields, const FieldCheck& check, std::string& why) {
+bool check_field(const cacheproxy::Fields& fields, const FieldCheck& check, std::string& why) {
   auto [first, last] = fields.equal_range(check.name);
   std::size_t count = std::distance(first, last);
   switch (check.kind) {

@@ -12,6 +12,7 @@
 
 #include "cache/cache_control.hpp"
 #include "cache/cache_key.hpp"
+#include "cache/header_fields.hpp"
 #include "proxy/message_checks.hpp"
 #include "proxy/proxy_auth.hpp"
 #include "proxy/request_target.hpp"
@@ -24,7 +25,7 @@ void require(bool condition) {
   if (!condition) std::abort();
 }
 
-void check_request(const http::request<http::buffer_body>& req) {
+void check_request(const http::request<http::buffer_body, cacheproxy::Fields>& req) {
   static const std::vector<cacheproxy::ListenAddress> self{{"127.0.0.1", 3128}, {"::1", 3128}};
   // The shortcut for URLs already in normal form gives the parser's answer.
   const std::string_view raw_target(req.target().data(), req.target().size());
@@ -75,7 +76,7 @@ void check_request(const http::request<http::buffer_body>& req) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   // The session's parser: header limit, body left on the socket (header only here).
-  http::request_parser<http::buffer_body> parser;
+  http::request_parser<http::buffer_body, cacheproxy::FieldsAllocator<char>> parser;
   parser.header_limit(8 * 1024);
   parser.body_limit(1024 * 1024);
   parser.eager(false);

@@ -1,6 +1,7 @@
 // read_header (proxy/header_read.hpp) on real loopback sockets: it ends as Beast's
 // http::async_read_header would, for a header in pieces, a peer that closes before or in the
 // middle of one, a header over the parser's limit, and a buffer at its max_size.
+#include "cache/header_fields.hpp"
 #include "proxy/header_read.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -53,7 +54,7 @@ Outcome read_from(const std::vector<std::string>& pieces, bool close,
     if (close) peer.shutdown(tcp::socket::shutdown_send);
   });
   boost::beast::flat_buffer buffer(buffer_max);
-  http::request_parser<http::empty_body> parser;
+  http::request_parser<http::empty_body, cacheproxy::FieldsAllocator<char>> parser;
   parser.header_limit(static_cast<std::uint32_t>(header_limit));
   boost::system::error_code ec;
   std::size_t consumed = 0;
@@ -133,7 +134,7 @@ TEST_CASE("read_header reads an origin's response header through a Beast stream,
   asio::write(peer, asio::buffer(std::string_view(
                         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")));
   boost::beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> first;
+  http::response_parser<http::empty_body, cacheproxy::FieldsAllocator<char>> first;
   first.skip(true);
   origin.expires_after(std::chrono::seconds(5));
   auto done = asio::co_spawn(ioc, read_header(origin, buffer, first), asio::use_future);
@@ -145,7 +146,7 @@ TEST_CASE("read_header reads an origin's response header through a Beast stream,
 
   // The peer sends nothing more: the stream's timer ends the next read with its timeout.
   buffer.consume(buffer.size());
-  http::response_parser<http::empty_body> second;
+  http::response_parser<http::empty_body, cacheproxy::FieldsAllocator<char>> second;
   origin.expires_after(std::chrono::milliseconds(200));
   ioc.restart();
   auto timed_out = asio::co_spawn(ioc, read_header(origin, buffer, second), asio::use_future);
@@ -178,7 +179,7 @@ TEST_CASE("a client's pending read and its turn live in the connection's Handler
   tcp::socket socket = acceptor.accept();
   HandlerMemory memory;
   boost::beast::flat_buffer buffer;
-  http::request_parser<http::empty_body> parser;
+  http::request_parser<http::empty_body, cacheproxy::FieldsAllocator<char>> parser;
   auto done = asio::co_spawn(
       ioc, read_header(socket, buffer, parser, /*yield_first=*/true, &memory), asio::use_future);
   // The turn is queued in the block; then the read waits for the request, its operation there

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string>
 
+#include "cache/header_fields.hpp"
 #include "cache/hop_by_hop.hpp"
 #include "cache/policy.hpp"
 #include "proxy/request_target.hpp"
@@ -24,8 +25,9 @@ const cache::TimePoint kReceived{std::chrono::seconds(1'764'000'000)};
 
 // The header of message as Beast's serializer writes it.
 template <bool isRequest>
-std::string serialized_header(http::message<isRequest, http::empty_body>& message) {
-  http::serializer<isRequest, http::empty_body> sr{message};
+std::string serialized_header(
+    http::message<isRequest, http::empty_body, cacheproxy::Fields>& message) {
+  http::serializer<isRequest, http::empty_body, cacheproxy::Fields> sr{message};
   sr.split(true);
   std::string bytes;
   boost::system::error_code ec;
@@ -41,8 +43,8 @@ std::string serialized_header(http::message<isRequest, http::empty_body>& messag
 }
 
 // The previous path, as origin_fetch.cpp wrote it.
-std::string beast_header(const http::fields& origin, const RelayHeader& h) {
-  http::response<http::empty_body> out;
+std::string beast_header(const cacheproxy::Fields& origin, const RelayHeader& h) {
+  http::response<http::empty_body, cacheproxy::Fields> out;
   out.result(h.status);
   out.reason(h.reason);
   out.version(h.version);
@@ -57,14 +59,14 @@ std::string beast_header(const http::fields& origin, const RelayHeader& h) {
   return serialized_header(out);
 }
 
-std::string relay_header(const http::fields& origin, const RelayHeader& h) {
+std::string relay_header(const cacheproxy::Fields& origin, const RelayHeader& h) {
   fmt::memory_buffer out;
   append_relay_header(out, origin, h);
   return fmt::to_string(out);
 }
 
-http::fields typical_origin() {
-  http::fields f;
+cacheproxy::Fields typical_origin() {
+  cacheproxy::Fields f;
   f.insert("Server", "nginx/1.22.1");
   f.insert("Date", "Mon, 24 Nov 2025 16:00:00 GMT");
   f.insert("Content-Type", "text/html; charset=utf-8");
@@ -96,7 +98,7 @@ RelayHeader relayed(unsigned version, unsigned status, std::string_view reason,
 }  // namespace
 
 TEST_CASE("relayed header: a typical origin response, as Beast serialized it", "[relay_header]") {
-  const http::fields origin = typical_origin();
+  const cacheproxy::Fields origin = typical_origin();
   for (unsigned version : {10u, 11u}) {
     for (bool keep : {false, true}) {
       RelayHeader h = relayed(version, 200, "OK", RelayFraming::length, 16384, keep);
@@ -109,7 +111,7 @@ TEST_CASE("relayed header: a typical origin response, as Beast serialized it", "
 
 TEST_CASE("relayed header: hop-by-hop and Connection-named fields go, Via after the last Via",
           "[relay_header]") {
-  http::fields origin;
+  cacheproxy::Fields origin;
   origin.insert("Via", "1.1 upstream-a");
   origin.insert("Connection", "X-Private, Keep-Alive");
   origin.insert("Keep-Alive", "timeout=5");
@@ -134,7 +136,7 @@ TEST_CASE("relayed header: hop-by-hop and Connection-named fields go, Via after 
 
 TEST_CASE("relayed header: a range cut from a whole body, bodyless answers, odd statuses",
           "[relay_header]") {
-  http::fields origin = typical_origin();
+  cacheproxy::Fields origin = typical_origin();
   RelayHeader range = relayed(11, 206, "Partial Content", RelayFraming::length, 100);
   range.content_range = "bytes 0-99/16384";
   CHECK(relay_header(origin, range) == beast_header(origin, range));
@@ -167,7 +169,7 @@ TEST_CASE("relayed chunk prefixes are the size in hex", "[relay_header]") {
 
 TEST_CASE("a bodyless request header is written as Beast's serializer writes it",
           "[relay_header]") {
-  http::request<http::empty_body> req;
+  http::request<http::empty_body, cacheproxy::Fields> req;
   req.method(http::verb::get);
   req.target("/a/b?c=d%20e");
   req.version(11);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cache/cache_key.hpp"
+#include "cache/header_fields.hpp"
 #include "support/generated_urls.hpp"
 
 using namespace cacheproxy;
@@ -102,7 +103,7 @@ TEST_CASE("a repeated target is classified as the first time", "[request_target]
 
 TEST_CASE("Via names the protocol version and this proxy", "[request_target]") {
   CHECK(via_value(11, "gw") == "1.1 gw (cacheproxy/0.1.0)");
-  http::fields f;
+  cacheproxy::Fields f;
   f.set(http::field::via, "1.0 upstream");
   append_via(f, 10, "gw");
   CHECK(std::distance(f.equal_range(http::field::via).first,

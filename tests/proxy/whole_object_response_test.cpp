@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cache/cached_object.hpp"
+#include "cache/header_fields.hpp"
 
 namespace http = boost::beast::http;
 using namespace cacheproxy;
@@ -32,8 +33,9 @@ cache::CachedObjectPtr sample_object() {
   return cache::make_cached_object(meta, "hello world");
 }
 
-http::response<http::string_body> parse(const std::string& header, bool head_only = false) {
-  http::response_parser<http::string_body> parser;
+http::response<http::string_body, cacheproxy::Fields> parse(const std::string& header,
+                                                            bool head_only = false) {
+  http::response_parser<http::string_body, cacheproxy::FieldsAllocator<char>> parser;
   parser.skip(head_only);
   boost::system::error_code ec;
   parser.eager(true);
@@ -43,7 +45,7 @@ http::response<http::string_body> parse(const std::string& header, bool head_onl
   return parser.release();
 }
 
-std::vector<std::string> values(const http::response<http::string_body>& res,
+std::vector<std::string> values(const http::response<http::string_body, cacheproxy::Fields>& res,
                                 std::string_view name) {
   std::vector<std::string> out;
   for (const auto& field : res.base())

@@ -16,6 +16,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <thread>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::testing {
 
 namespace asio = boost::asio;
@@ -58,11 +60,11 @@ struct OriginServer::Impl {
   asio::awaitable<void> serve_requests(tcp::socket& socket) {
     boost::beast::flat_buffer buffer;
     for (;;) {
-      http::request_parser<http::string_body> parser;
+      http::request_parser<http::string_body, cacheproxy::FieldsAllocator<char>> parser;
       parser.body_limit(256ull << 20);
       auto [ec, n] = co_await http::async_read(socket, buffer, parser, use_tuple);
       if (ec) co_return;
-      http::request<http::string_body> req = parser.release();
+      http::request<http::string_body, cacheproxy::Fields> req = parser.release();
       OriginRequest record{std::string(req.method_string()), std::string(req.target()), req.base(),
                            req.body()};
       {

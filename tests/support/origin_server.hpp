@@ -14,12 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::testing {
 
 struct OriginRequest {
   std::string method;
   std::string target;
-  boost::beast::http::fields headers;
+  cacheproxy::Fields headers;
   std::string body;
 };
 

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cache/header_fields.hpp"
+
 namespace cacheproxy::testing {
 
 namespace asio = boost::asio;
@@ -92,7 +94,7 @@ ProxyClient::ProxyClient(std::uint16_t port) : socket_(ioc_) {
 Response ProxyClient::request(http::verb method, const std::string& target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, unsigned version) {
-  http::request<http::string_body> req{method, target, version};
+  http::request<http::string_body, cacheproxy::Fields> req{method, target, version};
   for (const auto& [name, value] : headers) req.insert(name, value);  // repeats stay separate lines
   if (!body.empty() || method == http::verb::post || method == http::verb::put) {
     req.body() = body;
@@ -101,7 +103,7 @@ Response ProxyClient::request(http::verb method, const std::string& target,
   http::write(socket_, req);
   // Interim 1xx responses (100 Continue, 103 Early Hints) precede the final one: skip them.
   for (;;) {
-    http::response_parser<http::string_body> parser;
+    http::response_parser<http::string_body, cacheproxy::FieldsAllocator<char>> parser;
     parser.body_limit(1ull << 30);
     if (method == http::verb::head) parser.skip(true);
     http::read(socket_, buffer_, parser);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/header_fields.hpp"
 #include "proxy/config.hpp"
 #include "proxy/server.hpp"
 
@@ -53,7 +54,7 @@ class TestProxy {
   std::unique_ptr<Server> server_;
 };
 
-using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body, cacheproxy::Fields>;
 
 // A keep-alive client connection to the proxy.
 class ProxyClient {
