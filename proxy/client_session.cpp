@@ -375,7 +375,7 @@ class ClientSession {
   SocketDeadline deadline_;  // for the waits every request has; other waits use stream_'s timer
   beast::flat_buffer buffer_;
   HandlerMemory read_memory_;  // the turn before each request and the reads of it
-  // Lends the memory of each request's fields; declared before any parser can outlive it.
+  // Lends the memory of each request's fields (run()'s parser, gone before the session).
   FieldsArena fields_arena_;
   Services& services_;
   OriginPool& origins_;
